@@ -1,0 +1,16 @@
+import { Command } from 'commander';
+import { demoCommand } from './commands/demo.js';
+import { migrateCommand } from './commands/migrate.js';
+import { servicesCommand } from './commands/services.js';
+import { sqlCommand } from './commands/sql.js';
+
+/** The `piccha` command and its subcommands; each stage adds its own. */
+export function buildProgram(): Command {
+  return new Command('piccha')
+    .description('Piccha Analytics: MongoDB → Kafka → ClickHouse → Grafana, locally or with Pulumi')
+    .showHelpAfterError()
+    .addCommand(servicesCommand())
+    .addCommand(migrateCommand())
+    .addCommand(sqlCommand())
+    .addCommand(demoCommand());
+}

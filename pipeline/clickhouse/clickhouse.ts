@@ -1,0 +1,49 @@
+/**
+ * Values bound to `{name:Type}` placeholders. ClickHouse parses each one as the declared
+ * type on its side, so user input never becomes SQL text.
+ */
+export type QueryParams = Readonly<Record<string, unknown>>;
+
+export type Row = Record<string, unknown>;
+
+/** The ClickHouse access the whole pipeline uses; embedded (chdb) and server (HTTP) alike. */
+export interface ClickHouse {
+  /** `embedded` or `server`, and where: a data directory or a URL without credentials. */
+  readonly description: string;
+  /** Runs one statement (DDL, INSERT … SELECT, SYSTEM …) and discards any result. */
+  exec(sql: string, params?: QueryParams): Promise<void>;
+  /** Runs one SELECT and returns its rows as objects (64-bit integers as strings). */
+  query<T extends Row = Row>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** Inserts a batch of rows in one INSERT; keys are column names. */
+  insert(table: string, rows: readonly Row[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Settings both implementations apply to every query, so that their results are identical:
+ * 64-bit integers as strings (JavaScript numbers would round them), decimals as numbers.
+ */
+export const SHARED_SETTINGS = {
+  output_format_json_quote_64bit_integers: 1,
+  output_format_json_quote_decimals: 0,
+  date_time_input_format: 'best_effort',
+} as const;
+
+const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Table names are ours, never user input, but a typo should fail loudly rather than reach SQL. */
+export function assertTableName(table: string): void {
+  if (!TABLE_NAME.test(table)) throw new Error(`not a table name: ${JSON.stringify(table)}`);
+}
+
+export function toJsonEachRow(rows: readonly Row[]): string {
+  let body = '';
+  for (const row of rows) body += `${JSON.stringify(row)}\n`;
+  return body;
+}
+
+export function parseJsonEachRow<T>(text: string): T[] {
+  const rows: T[] = [];
+  for (const line of text.split('\n')) if (line !== '') rows.push(JSON.parse(line) as T);
+  return rows;
+}

@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'chdb';
+import { UserError } from '../errors/user-error.js';
+import {
+  assertTableName,
+  parseJsonEachRow,
+  SHARED_SETTINGS,
+  toJsonEachRow,
+  type ClickHouse,
+  type QueryParams,
+  type Row,
+} from './clickhouse.js';
+
+export class DataDirectoryInUseError extends UserError {}
+
+/** ClickHouse writes its process id into `status`; reading it tells who holds the directory. */
+function holderOf(dataPath: string): string {
+  const status = join(dataPath, 'status');
+  if (!existsSync(status)) return 'another process';
+  const pid = /PID:\s*(\d+)/.exec(readFileSync(status, 'utf8'))?.[1];
+  return pid === undefined ? 'another process' : `process ${pid}`;
+}
+
+function openSession(dataPath: string): Session {
+  mkdirSync(dataPath, { recursive: true });
+  const settings = Object.entries(SHARED_SETTINGS).map(([name, value]) => `--${name}=${value}`);
+  try {
+    return new Session(dataPath, { connectionArgs: settings });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.includes('Cannot lock file')) {
+      throw new DataDirectoryInUseError(
+        `embedded ClickHouse data directory ${dataPath} is in use by ${holderOf(dataPath)}; ` +
+          'stop it (one process may open a data directory at a time) or set CLICKHOUSE_URL to use a server',
+        { cause: error },
+      );
+    }
+    if (message.includes('only one active data directory per process')) {
+      throw new DataDirectoryInUseError(`this process already has another embedded ClickHouse data directory open: ${message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** ClickHouse's engine in this process (chdb), on a data directory only this process may open. */
+export class EmbeddedClickHouse implements ClickHouse {
+  readonly description: string;
+  private readonly session: Session;
+
+  constructor(readonly dataPath: string) {
+    this.session = openSession(dataPath);
+    this.description = `embedded ClickHouse at ${dataPath}`;
+  }
+
+  async exec(sql: string, params: QueryParams = {}): Promise<void> {
+    await this.session.queryBindAsync(sql, params, { format: 'Null' });
+  }
+
+  async query<T extends Row = Row>(sql: string, params: QueryParams = {}): Promise<T[]> {
+    const result = await this.session.queryBindAsync(sql, params, { format: 'JSONEachRow' });
+    return parseJsonEachRow<T>(result.text());
+  }
+
+  async insert(table: string, rows: readonly Row[]): Promise<void> {
+    assertTableName(table);
+    if (rows.length === 0) return;
+    await this.session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow' });
+  }
+
+  close(): Promise<void> {
+    this.session.close();
+    return Promise.resolve();
+  }
+}

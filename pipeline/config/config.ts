@@ -1,0 +1,126 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../errors/user-error.js';
+import { readEnvFile } from './env-file.js';
+import { projectRoot } from './project-root.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The file `piccha services up` writes; read for any variable the environment leaves unset. */
+export const SERVICES_ENV_FILE = 'services.env';
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+const text = (what: string) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`);
+
+const httpUrl = text('a URL').refine((value) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL');
+
+const mongoUrl = text('a URL').refine(
+  (value) => /^mongodb(\+srv)?:\/\/\S+$/.test(value),
+  'must be a mongodb:// or mongodb+srv:// connection string',
+);
+
+const identifier = text('a name').regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
+
+/**
+ * Every variable the pipeline reads, with its default. Later stages add theirs here, so that
+ * one place lists (and validates) all of them. Secrets are marked: their values are never
+ * echoed, not even in errors.
+ */
+const variables = z.object({
+  PICCHA_STATE_DIR: text('a path').optional(),
+  PICCHA_CACHE_DIR: text('a path').optional(),
+  PICCHA_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('warn'),
+  MONGO_URL: mongoUrl.default('mongodb://127.0.0.1:27017/'),
+  MONGO_DB: identifier.default('piccha_db'),
+  KAFKA_BROKERS: text('a broker list')
+    .default('127.0.0.1:9092')
+    .transform((value) => value.split(',').map((broker) => broker.trim()))
+    .refine((brokers) => brokers.every((broker) => hostPort.test(broker)), 'must be a comma-separated list of host:port'),
+  KAFKA_CLIENT_ID: identifier.default('piccha'),
+  CLICKHOUSE_URL: httpUrl.optional(),
+  CLICKHOUSE_USER: text('a user name').default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: identifier.default('default'),
+  CLICKHOUSE_DATA_PATH: text('a path').optional(),
+});
+
+/** Variables whose values must never appear in output. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CLICKHOUSE_PASSWORD']);
+
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
+
+export type ClickHouseConfig =
+  | { readonly mode: 'embedded'; readonly dataPath: string }
+  | {
+      readonly mode: 'server';
+      readonly url: string;
+      readonly user: string;
+      readonly password: string;
+      readonly database: string;
+    };
+
+export interface Config {
+  /** Where local state lives: services.env, logs, run files, embedded data. */
+  readonly stateDir: string;
+  /** Downloads and builds of the local services, shared by every state folder. */
+  readonly cacheDir: string;
+  readonly logLevel: LogLevel;
+  readonly mongo: { readonly url: string; readonly database: string };
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly clickhouse: ClickHouseConfig;
+}
+
+export class ConfigError extends UserError {}
+
+/** The state folder alone, for code that must find services.env before reading the rest. */
+export function stateDirFrom(env: NodeJS.ProcessEnv): string {
+  const dir = env.PICCHA_STATE_DIR?.trim();
+  return dir ? resolve(dir) : join(projectRoot(), '.piccha');
+}
+
+/**
+ * Builds the configuration from the environment, falling back to the state folder's
+ * services.env for variables the environment leaves unset. Every invalid variable is named
+ * in one error; secret values are never included.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const stateDir = stateDirFrom(env);
+  const merged: Record<string, string | undefined> = { ...readEnvFile(join(stateDir, SERVICES_ENV_FILE)) };
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged[name] = value;
+  }
+  const parsed = variables.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join('; ')}`);
+  }
+  const values = parsed.data;
+  const inState = (path: string | undefined, fallback: string) =>
+    path === undefined ? join(stateDir, fallback) : isAbsolute(path) ? path : resolve(path);
+  return {
+    stateDir,
+    cacheDir: values.PICCHA_CACHE_DIR === undefined ? join(projectRoot(), '.piccha', 'cache') : resolve(values.PICCHA_CACHE_DIR),
+    logLevel: values.PICCHA_LOG_LEVEL,
+    mongo: { url: values.MONGO_URL, database: values.MONGO_DB },
+    kafka: { brokers: values.KAFKA_BROKERS, clientId: values.KAFKA_CLIENT_ID },
+    clickhouse:
+      values.CLICKHOUSE_URL === undefined
+        ? { mode: 'embedded', dataPath: inState(values.CLICKHOUSE_DATA_PATH, 'clickhouse') }
+        : {
+            mode: 'server',
+            url: values.CLICKHOUSE_URL,
+            user: values.CLICKHOUSE_USER,
+            password: values.CLICKHOUSE_PASSWORD,
+            database: values.CLICKHOUSE_DATABASE,
+          },
+  };
+}
