@@ -3,7 +3,9 @@ export type RowFormat = (typeof ROW_FORMATS)[number];
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value);
 }
 
 /** Rows as an aligned table with a header, JSON lines, or tab-separated values with a header. */

@@ -14,33 +14,46 @@ import {
 
 export class DataDirectoryInUseError extends UserError {}
 
-/** ClickHouse writes its process id into `status`; reading it tells who holds the directory. */
-function holderOf(dataPath: string): string {
+/**
+ * The live process, other than this one, that holds the data directory. ClickHouse writes its
+ * process id into `status` and removes the file on a clean exit; after a crash the file stays,
+ * with the id of a process that no longer runs.
+ */
+function holderOf(dataPath: string): number | undefined {
   const status = join(dataPath, 'status');
-  if (!existsSync(status)) return 'another process';
-  const pid = /PID:\s*(\d+)/.exec(readFileSync(status, 'utf8'))?.[1];
-  return pid === undefined ? 'another process' : `process ${pid}`;
+  if (!existsSync(status)) return undefined;
+  const pid = Number(/PID:\s*(\d+)/.exec(readFileSync(status, 'utf8'))?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+function inUse(dataPath: string, holder: number | undefined, cause?: unknown): DataDirectoryInUseError {
+  return new DataDirectoryInUseError(
+    `embedded ClickHouse data directory ${dataPath} is in use by ${holder === undefined ? 'another process' : `process ${holder}`}; ` +
+      'stop it (one process may open a data directory at a time) or set CLICKHOUSE_URL to use a server',
+    { cause },
+  );
 }
 
 function openSession(dataPath: string): Session {
   mkdirSync(dataPath, { recursive: true });
+  // Checked first: the engine's own refusal is a vague error plus a line it prints to stderr itself.
+  const holder = holderOf(dataPath);
+  if (holder !== undefined) throw inUse(dataPath, holder);
   const settings = Object.entries(SHARED_SETTINGS).map(([name, value]) => `--${name}=${value}`);
   try {
     return new Session(dataPath, { connectionArgs: settings });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (message.includes('Cannot lock file')) {
-      throw new DataDirectoryInUseError(
-        `embedded ClickHouse data directory ${dataPath} is in use by ${holderOf(dataPath)}; ` +
-          'stop it (one process may open a data directory at a time) or set CLICKHOUSE_URL to use a server',
-        { cause: error },
-      );
-    }
     if (message.includes('only one active data directory per process')) {
-      throw new DataDirectoryInUseError(`this process already has another embedded ClickHouse data directory open: ${message}`, {
-        cause: error,
-      });
+      throw new DataDirectoryInUseError(`this process already has another embedded ClickHouse data directory open: ${message}`, { cause: error });
     }
+    if (message.includes('Cannot lock file') || message.includes('Failed to create connection')) throw inUse(dataPath, holderOf(dataPath), error);
     throw error;
   }
 }

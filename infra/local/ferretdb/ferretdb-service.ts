@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { projectRoot } from '../../../pipeline/config/project-root.js';
 import { cachedBuild } from '../build-cache.js';
 import { requireCommand, runCommand } from '../commands.js';
 import { LOOPBACK } from '../ports.js';
 import { spawnDetached } from '../processes.js';
 import type { LocalService, ServiceContext } from '../service.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The sources beside this module, found from the project root so that the build in dist/ finds them too.
+const here = join(projectRoot(), 'infra', 'local', 'ferretdb');
 const BINARY = 'ferretdb-launcher';
 
 /** Builds the launcher with Go, once per version of its sources. */

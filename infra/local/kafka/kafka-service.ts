@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createKafka } from '../../../pipeline/kafka/client.js';
+import { projectRoot } from '../../../pipeline/config/project-root.js';
 import { cachedBuild } from '../build-cache.js';
 import { MissingPrerequisiteError, requireCommand, runCommand } from '../commands.js';
 import { LOOPBACK } from '../ports.js';
 import { spawnDetached } from '../processes.js';
 import type { LocalService, ServiceContext } from '../service.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The sources beside this module, found from the project root so that the build in dist/ finds them too.
+const here = join(projectRoot(), 'infra', 'local', 'kafka');
 const POM = join(here, 'pom.xml');
 const LOG4J_CONFIG = join(here, 'log4j2.properties');
 const MIN_JAVA = 17;

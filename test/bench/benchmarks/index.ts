@@ -1,0 +1,5 @@
+import type { Benchmark } from '../harness.js';
+import { clickhouseInsertBenchmark } from './clickhouse-insert.js';
+
+/** Every benchmark `npm run bench` knows, in the order it runs them. */
+export const BENCHMARKS: readonly Benchmark[] = [clickhouseInsertBenchmark];

@@ -1,0 +1,29 @@
+import { parseArgs } from 'node:util';
+import { formatRows } from '../../pipeline/cli/output.js';
+import { BENCHMARKS } from './benchmarks/index.js';
+import { tableRows, type TableRow } from './harness.js';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', multiple: true },
+    scale: { type: 'string', default: '1' },
+    list: { type: 'boolean', default: false },
+  },
+});
+
+if (values.list) {
+  for (const benchmark of BENCHMARKS) process.stdout.write(`${benchmark.name}: ${benchmark.description}\n`);
+  process.exit(0);
+}
+
+const scale = Number(values.scale);
+if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${values.scale}`);
+const selected = values.only === undefined ? BENCHMARKS : BENCHMARKS.filter((benchmark) => values.only?.includes(benchmark.name));
+if (selected.length === 0) throw new Error(`no benchmark named ${values.only?.join(', ') ?? ''}; see --list`);
+
+const rows: TableRow[] = [];
+for (const benchmark of selected) {
+  process.stderr.write(`running ${benchmark.name}: ${benchmark.description}\n`);
+  rows.push(...tableRows(benchmark.name, await benchmark.run({ scale })));
+}
+process.stdout.write(`\n${formatRows(rows, 'table')}`);

@@ -1,0 +1,20 @@
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../pipeline/config/config.js';
+import { createLogger, type Logger } from '../../pipeline/log/logger.js';
+
+/** The Kafka broker and MongoDB-protocol server the integration run started. */
+export function testServices() {
+  return inject('services');
+}
+
+/** Environment that points the CLI and the config at the test services. */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const services = testServices();
+  return { PICCHA_STATE_DIR: services.stateDir, KAFKA_BROKERS: services.kafkaBrokers, MONGO_URL: services.mongoUrl, ...extra };
+}
+
+export function testConfig(extra: Record<string, string> = {}): Config {
+  return loadConfig({ ...testEnv(extra), PICCHA_CACHE_DIR: process.env.PICCHA_CACHE_DIR });
+}
+
+export const quietLogger: Logger = createLogger('silent');

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { testEnv } from '../helpers/services.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+describe('piccha CLI', () => {
+  it('prints help for every command and exits 0', async () => {
+    for (const args of [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help']]) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: piccha/);
+    }
+  });
+
+  it('runs a query on the embedded engine: ClickHouse 26', async () => {
+    const state = makeTempDir('cli');
+    const result = await runCli(['sql', 'SELECT version() AS version', '--format', 'json'], { PICCHA_STATE_DIR: state.path });
+    state.remove();
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { version: string }).version).toMatch(/^26\./);
+  });
+
+  it('binds --param values as values', async () => {
+    const state = makeTempDir('cli');
+    const result = await runCli(['sql', 'SELECT {name:String} AS name, {n:UInt8} * 2 AS doubled', '-p', "name=O'Brien; DROP", '-p', 'n=21', '-f', 'tsv'], { PICCHA_STATE_DIR: state.path });
+    state.remove();
+    expect(result.stdout).toBe("name\tdoubled\nO'Brien; DROP\t42\n");
+  });
+
+  it('fails with one line naming every bad variable, and exits non-zero', async () => {
+    const result = await runCli(['sql', 'SELECT 1'], { KAFKA_BROKERS: 'nope', PICCHA_LOG_LEVEL: 'chatty', CLICKHOUSE_URL: 'http://u:topsecret@[' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^piccha: invalid configuration: .*KAFKA_BROKERS.*/);
+    expect(result.stderr).toContain('PICCHA_LOG_LEVEL');
+    expect(result.stderr).toContain('CLICKHOUSE_URL');
+    expect(result.stderr).not.toContain('topsecret');
+  });
+
+  it('reports a SQL error in one line', async () => {
+    const state = makeTempDir('cli');
+    const result = await runCli(['sql', 'SELECT * FROM no_such_table'], { PICCHA_STATE_DIR: state.path });
+    state.remove();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^piccha: .*no_such_table/);
+  });
+
+  it('applies migrations and reports what it did', async () => {
+    const state = makeTempDir('cli');
+    const first = await runCli(['migrate'], { PICCHA_STATE_DIR: state.path });
+    const second = await runCli(['migrate'], { PICCHA_STATE_DIR: state.path });
+    state.remove();
+    expect(first.code).toBe(0);
+    expect(second.stdout).toMatch(/^0 applied, \d+ already applied, on embedded ClickHouse at /m);
+  });
+
+  it('shows the test services answering on 127.0.0.1', async () => {
+    const result = await runCli(['services', 'status'], testEnv());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Kafka broker\s+answering\s+127\.0\.0\.1:\d+/);
+    expect(result.stdout).toMatch(/MongoDB protocol \(FerretDB\)\s+answering\s+127\.0\.0\.1:\d+/);
+  });
+
+  it('says when no service was started, and exits non-zero', async () => {
+    const state = makeTempDir('cli');
+    const result = await runCli(['services', 'status'], { PICCHA_STATE_DIR: state.path });
+    state.remove();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('not started');
+    expect(result.stderr).toMatch(/^piccha: Kafka broker, MongoDB protocol \(FerretDB\): not started, not started\n$/);
+  });
+});

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { MongoBulkWriteError, MongoServerError, type Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkWriteChunked } from '../../pipeline/mongo/bulk-write.js';
+import { connectMongo, type MongoConnection } from '../../pipeline/mongo/client.js';
+import { testConfig } from '../helpers/services.js';
+
+interface Store {
+  store_id: string;
+  store_network: string;
+  manager: { name: string; email: string };
+}
+
+describe('MongoDB-protocol server (mongodb driver)', () => {
+  let connection: MongoConnection;
+  let db: Db;
+
+  beforeAll(async () => {
+    connection = await connectMongo({ ...testConfig().mongo, database: `harness_${randomUUID().slice(0, 8)}` });
+    db = connection.db;
+  });
+
+  afterAll(async () => {
+    await db.dropDatabase();
+    await connection.client.close();
+  });
+
+  it('writes and reads nested documents with Cyrillic text', async () => {
+    const stores = db.collection<Store>('stores');
+    await stores.insertOne({ store_id: 'store-001', store_network: 'Большая Пикча', manager: { name: 'Иван Петров', email: 'ivan@example.ru' } });
+    expect(await stores.findOne({ 'manager.name': 'Иван Петров' }, { projection: { _id: 0 } })).toEqual({
+      store_id: 'store-001',
+      store_network: 'Большая Пикча',
+      manager: { name: 'Иван Петров', email: 'ivan@example.ru' },
+    });
+  });
+
+  it('enforces a unique index', async () => {
+    const stores = db.collection<Store>('unique_stores');
+    await stores.createIndex({ store_id: 1 }, { unique: true });
+    await stores.insertOne({ store_id: 'store-002', store_network: 'Маленькая Пикча', manager: { name: 'A', email: 'a@b.ru' } });
+    const error = await stores.insertOne({ store_id: 'store-002', store_network: 'x', manager: { name: 'B', email: 'b@b.ru' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect((error as MongoServerError).code).toBe(11000);
+  });
+
+  it('bulk-upserts unordered by _id, in chunks: repeats add nothing, changed documents update', async () => {
+    const stores = db.collection<Store & { _id: string }>('bulk_stores');
+    await stores.createIndex({ store_id: 1 }, { unique: true });
+    const docs = Array.from({ length: 500 }, (_, i) => ({ _id: `src-${i}`, store_id: `store-${i}`, store_network: i < 300 ? 'Большая Пикча' : 'Маленькая Пикча', manager: { name: `m${i}`, email: `m${i}@piccha.ru` } }));
+    const upserts = (batch: typeof docs) => batch.map((doc) => ({ updateOne: { filter: { _id: doc._id }, update: { $set: doc }, upsert: true } }));
+
+    expect(await bulkWriteChunked(stores, upserts(docs))).toMatchObject({ upserted: 500, matched: 0 });
+    expect(await bulkWriteChunked(stores, upserts(docs))).toMatchObject({ upserted: 0, matched: 500, modified: 0 });
+    const changed = docs.slice(0, 10).map((doc) => ({ ...doc, manager: { ...doc.manager, name: 'Новый' } }));
+    expect(await bulkWriteChunked(stores, upserts(changed))).toMatchObject({ upserted: 0, matched: 10, modified: 10 });
+    expect(await stores.countDocuments()).toBe(500);
+    expect(await stores.countDocuments({ store_network: 'Большая Пикча' })).toBe(300);
+    expect(await stores.countDocuments({ 'manager.name': 'Новый' })).toBe(10);
+  });
+
+  it('reports each failed write of an unordered bulk insert and keeps the rest', async () => {
+    const stores = db.collection<Store>('bulk_errors');
+    await stores.createIndex({ store_id: 1 }, { unique: true });
+    const doc = (id: string) => ({ store_id: id, store_network: 'Большая Пикча', manager: { name: 'x', email: 'x@y.ru' } });
+    const error = await stores.insertMany([doc('a'), doc('a'), doc('b'), doc('b'), doc('c')], { ordered: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MongoBulkWriteError);
+    expect((error as MongoBulkWriteError).writeErrors).toHaveLength(2);
+    expect(await stores.countDocuments()).toBe(3);
+  });
+});
