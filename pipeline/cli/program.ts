@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
+import { generateCommand } from './commands/generate.js';
+import { loadCommand } from './commands/load.js';
 import { migrateCommand } from './commands/migrate.js';
 import { servicesCommand } from './commands/services.js';
 import { sqlCommand } from './commands/sql.js';
@@ -12,5 +14,7 @@ export function buildProgram(): Command {
     .addCommand(servicesCommand())
     .addCommand(migrateCommand())
     .addCommand(sqlCommand())
+    .addCommand(generateCommand())
+    .addCommand(loadCommand())
     .addCommand(demoCommand());
 }

@@ -1,0 +1,37 @@
+import { Command, Option } from 'commander';
+import { ENTITIES } from '../../entities/entities.js';
+import { UserError } from '../../errors/user-error.js';
+import { loadFolder, REJECTED_COLLECTION } from '../../load/load.js';
+import { connectMongo } from '../../mongo/client.js';
+import { createProgress } from '../../progress/progress.js';
+import { commandContext } from '../context.js';
+import { formatRows } from '../output.js';
+
+export function loadCommand(): Command {
+  return new Command('load')
+    .description('load a folder (the seed\'s DIR/<entity>/*.json layout or DIR/<entity>.ndjson) into MongoDB, idempotently')
+    .argument('<dir>', 'the folder to load')
+    .option('--db <name>', 'the MongoDB database (default: MONGO_DB)')
+    .addOption(new Option('--batch-size <n>', 'documents per bulk write').default(1000).argParser((value) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new UserError(`--batch-size takes a whole number ≥ 1, got ${JSON.stringify(value)}`);
+      return n;
+    }))
+    .action(async (dir: string, flags: { db?: string; batchSize: number }) => {
+      const { config } = commandContext();
+      const { client, db } = await connectMongo({ ...config.mongo, database: flags.db ?? config.mongo.database });
+      const progress = createProgress('load', undefined);
+      try {
+        const summary = await loadFolder(db, dir, { batchSize: flags.batchSize, progress });
+        progress.stop();
+        process.stdout.write(formatRows(ENTITIES.map((entity) => ({ collection: entity, ...summary.entities[entity] })), 'table'));
+        const rejected = ENTITIES.reduce((sum, entity) => sum + summary.entities[entity].rejected, 0);
+        if (rejected > 0) process.stdout.write(`${rejected} rejected document(s) recorded in ${db.databaseName}.${REJECTED_COLLECTION} with file, line and reason\n`);
+        if (summary.unreadable.length > 0) {
+          throw new UserError(`could not read ${summary.unreadable.length} file(s): ${summary.unreadable.map((failure) => `${failure.file} (${failure.reason})`).join('; ')}`);
+        }
+      } finally {
+        await client.close();
+      }
+    });
+}

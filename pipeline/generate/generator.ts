@@ -1,0 +1,76 @@
+import { ENTITIES, type Document, type Entity } from '../entities/entities.js';
+import { applyDefect, changedCopy, drawDefect, validateRates, type DefectRates } from './defects.js';
+import { makeCustomer, makeProduct, makePurchase, makeStore, type GenerationContext } from './documents.js';
+import { recordDefect, type Manifest } from './manifest.js';
+import { Random } from './random.js';
+
+export type EntityCounts = Readonly<Record<Entity, number>>;
+
+/** The seed's defaults: 45 stores (30 + 15), 20 products, one customer per store, 200 purchases. */
+export const DEFAULT_COUNTS: EntityCounts = { stores: 45, products: 20, customers: 45, purchases: 200 };
+
+export interface GenerateOptions extends GenerationContext {
+  readonly counts: EntityCounts;
+  readonly defects: DefectRates;
+}
+
+export interface Generated {
+  readonly entity: Entity;
+  readonly document: Document;
+}
+
+const ENTITY_CODE: Readonly<Record<Entity, number>> = { stores: 1, products: 2, customers: 3, purchases: 4 };
+
+/**
+ * Yields every document of a run, entity by entity, with defects injected as the rates ask
+ * and recorded in the manifest. Only stores, products and customers are kept in memory (they
+ * are embedded in purchases); purchases stream, so memory does not grow with their count.
+ */
+export function* generateDocuments(options: GenerateOptions, manifest: Manifest): Generator<Generated> {
+  validateRates(options.defects.rates, ENTITIES);
+  for (const [entity, count] of Object.entries(options.counts)) {
+    if (!Number.isInteger(count) || count < 0) throw new Error(`--${entity} must be a whole number ≥ 0, got ${count}`);
+  }
+  if (options.counts.purchases > 0 && (options.counts.stores === 0 || options.counts.products === 0 || options.counts.customers === 0)) {
+    throw new Error('purchases need at least one store, one product and one customer');
+  }
+  if (options.counts.customers > 0 && options.counts.stores === 0) throw new Error('customers need at least one store');
+
+  // Clean versions: what purchases embed, as the tills knew them.
+  const stores: Document[] = [];
+  const products: Document[] = [];
+  const customers: Document[] = [];
+
+  function* emit(entity: Entity, position: number, make: (random: Random) => Document, keep?: Document[]): Generator<Generated> {
+    const random = new Random(options.seed, ENTITY_CODE[entity], position);
+    const clean = make(random);
+    keep?.push(clean);
+    const defect = drawDefect(random, entity, options.defects.rates);
+    const document = defect === undefined || defect === 'exact_duplicate' || defect === 'key_duplicate' ? clean : structuredClone(clean);
+    if (defect !== undefined && defect !== 'exact_duplicate' && defect !== 'key_duplicate') {
+      applyDefect(random, defect, entity, document, options.now);
+      recordDefect(manifest, defect, entity, document);
+    }
+    manifest.documents[entity] += 1;
+    yield { entity, document };
+    if (defect === 'exact_duplicate' || defect === 'key_duplicate') {
+      const copies = random.int(1, options.defects.maxCopies);
+      for (let copy = 1; copy <= copies; copy++) {
+        const duplicate = defect === 'exact_duplicate' ? structuredClone(clean) : changedCopy(entity, clean, copy);
+        duplicate.source_id = `${String(clean.source_id)}-resent-${copy}`;
+        recordDefect(manifest, defect, entity, duplicate);
+        manifest.documents[entity] += 1;
+        yield { entity, document: duplicate };
+      }
+    }
+  }
+
+  for (let i = 0; i < options.counts.stores; i++) yield* emit('stores', i, (r) => makeStore(r, options, i, options.counts.stores), stores);
+  for (let i = 0; i < options.counts.products; i++) yield* emit('products', i, (r) => makeProduct(r, options, i), products);
+  for (let i = 0; i < options.counts.customers; i++) {
+    const home = stores[i % stores.length];
+    if (!home) throw new Error('customers need stores');
+    yield* emit('customers', i, (r) => makeCustomer(r, options, i, home), customers);
+  }
+  for (let i = 0; i < options.counts.purchases; i++) yield* emit('purchases', i, (r) => makePurchase(r, options, i, stores, products, customers));
+}

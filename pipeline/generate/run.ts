@@ -1,0 +1,23 @@
+import type { Progress } from '../progress/progress.js';
+import { generateDocuments, type GenerateOptions } from './generator.js';
+import { newManifest, type Manifest } from './manifest.js';
+import type { DocumentSink } from './sinks.js';
+
+/** Generates a whole run into a sink and returns its manifest, also written by the sink. */
+export async function runGeneration(options: GenerateOptions & { profile: string }, sink: DocumentSink, progress?: Progress): Promise<Manifest> {
+  const manifest = newManifest({
+    seed: options.seed,
+    now: new Date(options.now).toISOString(),
+    days: options.days,
+    profile: options.profile,
+    rates: options.defects.rates,
+    max_copies: options.defects.maxCopies,
+  });
+  for (const { entity, document } of generateDocuments(options, manifest)) {
+    await sink.write(entity, document);
+    progress?.increment();
+  }
+  await sink.finish(manifest);
+  progress?.stop();
+  return manifest;
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { MongoBulkWriteError, type Db } from 'mongodb';
+import { BUSINESS_KEYS, ENTITIES, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
+import { bulkWriteChunked } from '../mongo/bulk-write.js';
+
+/** Stored next to each document: when it was loaded, and a hash of its content. */
+export const LOADED_AT = '_loaded_at';
+export const CONTENT_HASH = '_content_hash';
+
+export interface WriteCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+type StoredDocument = Document & { _id: string; [LOADED_AT]: Date; [CONTENT_HASH]: string };
+
+const DUPLICATE_KEY = 11000;
+
+/** Business keys, the loader's time (the producer reads incrementally by it) and the rejects' origin. */
+export async function ensureIndexes(db: Db): Promise<void> {
+  for (const entity of ENTITIES) {
+    const collection = db.collection(entity);
+    await collection.createIndex({ [BUSINESS_KEYS[entity]]: 1 }, { name: `${BUSINESS_KEYS[entity]}_1` });
+    await collection.createIndex({ [LOADED_AT]: 1, _id: 1 }, { name: 'loaded_at_1_id_1' });
+  }
+  await db.collection('rejected').createIndex({ entity: 1, file: 1 }, { name: 'entity_1_file_1' });
+}
+
+/**
+ * Writes documents into their entity's collection in unordered batches, idempotently: a
+ * document's source id is its _id, so loading it again inserts nothing, and a changed one
+ * (its content hash differs) is replaced.
+ */
+export class MongoDocumentWriter {
+  private readonly pending = new Map<Entity, StoredDocument[]>();
+  readonly counts: Record<Entity, WriteCounts>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly batchSize = 1000,
+  ) {
+    this.counts = Object.fromEntries(ENTITIES.map((entity) => [entity, { inserted: 0, updated: 0, unchanged: 0 }])) as Record<Entity, WriteCounts>;
+  }
+
+  async write(entity: Entity, document: Document): Promise<void> {
+    const sourceId = document[SOURCE_ID];
+    if (typeof sourceId !== 'string' || sourceId === '') throw new Error(`a ${entity} document without ${SOURCE_ID} cannot be written`);
+    const batch = this.pending.get(entity) ?? [];
+    this.pending.set(entity, batch);
+    const hash = createHash('sha256').update(JSON.stringify(document)).digest('hex');
+    batch.push({ ...document, _id: sourceId, [LOADED_AT]: new Date(), [CONTENT_HASH]: hash });
+    if (batch.length >= this.batchSize) await this.flushEntity(entity);
+  }
+
+  async flush(): Promise<void> {
+    for (const entity of this.pending.keys()) await this.flushEntity(entity);
+  }
+
+  private async flushEntity(entity: Entity): Promise<void> {
+    const batch = this.pending.get(entity) ?? [];
+    if (batch.length === 0) return;
+    this.pending.set(entity, []);
+    const collection = this.db.collection<StoredDocument>(entity);
+    let existing: StoredDocument[] = [];
+    try {
+      const result = await collection.insertMany(batch, { ordered: false });
+      this.counts[entity].inserted += result.insertedCount;
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
+      if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
+      this.counts[entity].inserted += error.insertedCount;
+      existing = writeErrors.map((writeError) => batch[writeError.index]).filter((document) => document !== undefined);
+    }
+    if (existing.length === 0) return;
+    // Already there: replace only those whose content changed since.
+    const totals = await bulkWriteChunked(
+      collection,
+      existing.map((document) => ({ replaceOne: { filter: { _id: document._id, [CONTENT_HASH]: { $ne: document[CONTENT_HASH] } }, replacement: document } })),
+    );
+    this.counts[entity].updated += totals.matched;
+    this.counts[entity].unchanged += existing.length - totals.matched;
+  }
+}

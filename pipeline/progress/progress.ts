@@ -1,0 +1,61 @@
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  increment(by?: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar with rate and ETA on a terminal; elsewhere (CI, logs, pipes) a plain line
+ * every few seconds. Either way on stderr, so that stdout stays the command's output.
+ */
+export function createProgress(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr, everyMs = 5000): Progress {
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: `${label} {bar} {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`,
+        etaBuffer: 50,
+        fps: 5,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const started = Date.now();
+    let value = 0;
+    bar.start(total ?? 0, 0, { rate: 0 });
+    return {
+      increment(by = 1) {
+        value += by;
+        bar.increment(by, { rate: Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)) });
+      },
+      stop() {
+        bar.stop();
+      },
+    };
+  }
+  const started = Date.now();
+  let value = 0;
+  let last = started;
+  const line = () => {
+    const seconds = (Date.now() - started) / 1000;
+    const rate = value / Math.max(0.001, seconds);
+    const share = total ? ` of ${total} (${Math.floor((100 * value) / total)}%)` : '';
+    const eta = total && rate > 0 ? `, ETA ${Math.ceil((total - value) / rate)} s` : '';
+    stream.write(`${label}: ${value}${share}, ${Math.round(rate)}/s${eta}\n`);
+  };
+  return {
+    increment(by = 1) {
+      value += by;
+      if (Date.now() - last >= everyMs) {
+        last = Date.now();
+        line();
+      }
+    },
+    stop() {
+      if (Date.now() - started >= everyMs) line();
+    },
+  };
+}
+
+/** For library callers and tests that want no output. */
+export const silentProgress: Progress = { increment: () => undefined, stop: () => undefined };
