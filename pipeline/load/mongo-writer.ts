@@ -16,6 +16,8 @@ export interface WriteCounts {
 type StoredDocument = Document & { _id: string; [LOADED_AT]: Date; [CONTENT_HASH]: string };
 
 const DUPLICATE_KEY = 11000;
+/** Lookups of already-loaded documents in flight at once. */
+const LOOKUP_CONCURRENCY = 16;
 
 /** Business keys, the loader's time (the producer reads incrementally by it) and the rejects' origin. */
 export async function ensureIndexes(db: Db): Promise<void> {
@@ -75,12 +77,19 @@ export class MongoDocumentWriter {
       existing = writeErrors.map((writeError) => batch[writeError.index]).filter((document) => document !== undefined);
     }
     if (existing.length === 0) return;
-    // Already there: replace only those whose content changed since.
-    const totals = await bulkWriteChunked(
-      collection,
-      existing.map((document) => ({ replaceOne: { filter: { _id: document._id, [CONTENT_HASH]: { $ne: document[CONTENT_HASH] } }, replacement: document } })),
-    );
-    this.counts[entity].updated += totals.matched;
-    this.counts[entity].unchanged += existing.length - totals.matched;
+    // Already there: replace only those whose content changed. Looked up one by one, by _id:
+    // FerretDB's SQLite backend uses an index for an _id equality only, and scans the whole
+    // collection for $in or any extra condition.
+    const changed: StoredDocument[] = [];
+    for (let start = 0; start < existing.length; start += LOOKUP_CONCURRENCY) {
+      const slice = existing.slice(start, start + LOOKUP_CONCURRENCY);
+      const stored = await Promise.all(slice.map((document) => collection.findOne({ _id: document._id }, { projection: { [CONTENT_HASH]: 1 } })));
+      slice.forEach((document, index) => {
+        if (stored[index]?.[CONTENT_HASH] !== document[CONTENT_HASH]) changed.push(document);
+      });
+    }
+    await bulkWriteChunked(collection, changed.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })));
+    this.counts[entity].updated += changed.length;
+    this.counts[entity].unchanged += existing.length - changed.length;
   }
 }
