@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MongoBulkWriteError, type Db } from 'mongodb';
+import { MongoBulkWriteError, type Db, type WriteError } from 'mongodb';
 import { BUSINESS_KEYS, ENTITIES, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
 import { bulkWriteChunked } from '../mongo/bulk-write.js';
 
@@ -70,7 +70,7 @@ export class MongoDocumentWriter {
       this.counts[entity].inserted += result.insertedCount;
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError)) throw error;
-      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      const writeErrors: WriteError[] = ([] as WriteError[]).concat(error.writeErrors);
       const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
       if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
       this.counts[entity].inserted += error.insertedCount;

@@ -11,8 +11,7 @@ const CANONICAL_PHONE = /^\+7\d{10}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function contentOf(document: Document): string {
-  const { source_id: _ignored, ...content } = document;
-  return JSON.stringify(content);
+  return JSON.stringify({ ...document, source_id: undefined });
 }
 
 function normalisablePhone(value: string): boolean {
