@@ -3,7 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
-import { bulkWriteChunked } from '../mongo/bulk-write.js';
 import { ENTITIES, type Document, type Entity } from '../entities/entities.js';
 import { ensureIndexes, MongoDocumentWriter, type WriteCounts } from '../load/mongo-writer.js';
 import type { Manifest } from './manifest.js';
@@ -82,10 +81,10 @@ export function mongoSink(db: Db, batchSize = 1000): DocumentSink & { counts: Re
       const entries = Object.entries(defects).flatMap(([kind, byEntity]) =>
         Object.entries(byEntity).flatMap(([entity, record]) => record.source_ids.map((sourceId, index) => ({ _id: `${run}:${sourceId}`, run, kind, entity, source_id: sourceId, key: record.keys[index] ?? null }))),
       );
-      await bulkWriteChunked(
-        db.collection<{ _id: string }>(MANIFEST_DEFECTS_COLLECTION),
-        entries.map((entry) => ({ replaceOne: { filter: { _id: entry._id }, replacement: entry, upsert: true } })),
-      );
+      // Replaced as a whole: one scan to delete, then batched inserts (an upsert each would scan each time on FerretDB).
+      const collection = db.collection<{ _id: string }>(MANIFEST_DEFECTS_COLLECTION);
+      await collection.deleteMany({ run });
+      for (let start = 0; start < entries.length; start += batchSize) await collection.insertMany(entries.slice(start, start + batchSize), { ordered: false });
     },
   };
 }

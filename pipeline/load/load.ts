@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import { MongoBulkWriteError, type Db, type WriteError } from 'mongodb';
 import { ENTITIES, type Entity } from '../entities/entities.js';
 import { bulkWriteChunked } from '../mongo/bulk-write.js';
 import type { Progress } from '../progress/progress.js';
@@ -45,10 +45,15 @@ export async function loadFolder(db: Db, dir: string, options: { batchSize?: num
   const flushRejections = async () => {
     const batch = rejections.splice(0);
     if (batch.length === 0) return;
-    await bulkWriteChunked(
-      db.collection<Rejection>(REJECTED_COLLECTION),
-      batch.map((rejection) => ({ replaceOne: { filter: { _id: rejection._id }, replacement: rejection, upsert: true } })),
-    );
+    const collection = db.collection<Rejection>(REJECTED_COLLECTION);
+    try {
+      await collection.insertMany(batch, { ordered: false });
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      // Rejected before, by an earlier load of the same file: record this load's reason instead.
+      const again = new Set(([] as WriteError[]).concat(error.writeErrors).map((writeError) => writeError.index));
+      await bulkWriteChunked(collection, batch.filter((_, index) => again.has(index)).map((rejection) => ({ replaceOne: { filter: { _id: rejection._id }, replacement: rejection } })));
+    }
   };
 
   for await (const item of readSources(dir)) {

@@ -16,8 +16,6 @@ export interface WriteCounts {
 type StoredDocument = Document & { _id: string; [LOADED_AT]: Date; [CONTENT_HASH]: string };
 
 const DUPLICATE_KEY = 11000;
-/** Lookups of already-loaded documents in flight at once. */
-const LOOKUP_CONCURRENCY = 16;
 
 /** Business keys, the loader's time (the producer reads incrementally by it) and the rejects' origin. */
 export async function ensureIndexes(db: Db): Promise<void> {
@@ -33,9 +31,16 @@ export async function ensureIndexes(db: Db): Promise<void> {
  * Writes documents into their entity's collection in unordered batches, idempotently: a
  * document's source id is its _id, so loading it again inserts nothing, and a changed one
  * (its content hash differs) is replaced.
+ *
+ * FerretDB's SQLite backend scans the whole collection for every query, _id equality
+ * included (its plan says SCAN), so looking loaded documents up one by one is quadratic.
+ * Instead, the first time a batch meets documents that are already there, the writer reads
+ * every stored _id and hash of that collection in one pass and compares in memory (about
+ * 100 bytes a document).
  */
 export class MongoDocumentWriter {
   private readonly pending = new Map<Entity, StoredDocument[]>();
+  private readonly storedHashes = new Map<Entity, Map<string, string>>();
   readonly counts: Record<Entity, WriteCounts>;
 
   constructor(
@@ -59,6 +64,17 @@ export class MongoDocumentWriter {
     for (const entity of this.pending.keys()) await this.flushEntity(entity);
   }
 
+  private async hashesOf(entity: Entity): Promise<Map<string, string>> {
+    let hashes = this.storedHashes.get(entity);
+    if (!hashes) {
+      hashes = new Map();
+      const cursor = this.db.collection<StoredDocument>(entity).find({}, { projection: { [CONTENT_HASH]: 1 }, batchSize: 10_000 });
+      for await (const stored of cursor) hashes.set(stored._id, stored[CONTENT_HASH]);
+      this.storedHashes.set(entity, hashes);
+    }
+    return hashes;
+  }
+
   private async flushEntity(entity: Entity): Promise<void> {
     const batch = this.pending.get(entity) ?? [];
     if (batch.length === 0) return;
@@ -74,21 +90,18 @@ export class MongoDocumentWriter {
       const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
       if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
       this.counts[entity].inserted += error.insertedCount;
-      existing = writeErrors.map((writeError) => batch[writeError.index]).filter((document) => document !== undefined);
+      const duplicates = new Set(writeErrors.map((writeError) => writeError.index));
+      existing = batch.filter((_, index) => duplicates.has(index));
     }
-    if (existing.length === 0) return;
-    // Already there: replace only those whose content changed. Looked up one by one, by _id:
-    // FerretDB's SQLite backend uses an index for an _id equality only, and scans the whole
-    // collection for $in or any extra condition.
-    const changed: StoredDocument[] = [];
-    for (let start = 0; start < existing.length; start += LOOKUP_CONCURRENCY) {
-      const slice = existing.slice(start, start + LOOKUP_CONCURRENCY);
-      const stored = await Promise.all(slice.map((document) => collection.findOne({ _id: document._id }, { projection: { [CONTENT_HASH]: 1 } })));
-      slice.forEach((document, index) => {
-        if (stored[index]?.[CONTENT_HASH] !== document[CONTENT_HASH]) changed.push(document);
-      });
+    const known = this.storedHashes.get(entity);
+    if (existing.length === 0) {
+      for (const document of batch) known?.set(document._id, document[CONTENT_HASH]);
+      return;
     }
+    const hashes = await this.hashesOf(entity);
+    const changed = existing.filter((document) => hashes.get(document._id) !== document[CONTENT_HASH]);
     await bulkWriteChunked(collection, changed.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })));
+    for (const document of batch) hashes.set(document._id, document[CONTENT_HASH]);
     this.counts[entity].updated += changed.length;
     this.counts[entity].unchanged += existing.length - changed.length;
   }
