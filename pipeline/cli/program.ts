@@ -3,6 +3,8 @@ import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { loadCommand } from './commands/load.js';
 import { migrateCommand } from './commands/migrate.js';
+import { piiCommand } from './commands/pii.js';
+import { produceCommand } from './commands/produce.js';
 import { servicesCommand } from './commands/services.js';
 import { sqlCommand } from './commands/sql.js';
 
@@ -16,5 +18,7 @@ export function buildProgram(): Command {
     .addCommand(sqlCommand())
     .addCommand(generateCommand())
     .addCommand(loadCommand())
+    .addCommand(produceCommand())
+    .addCommand(piiCommand())
     .addCommand(demoCommand());
 }

@@ -50,10 +50,15 @@ const variables = z.object({
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: identifier.default('default'),
   CLICKHOUSE_DATA_PATH: text('a path').optional(),
+  PICCHA_TOPIC_PREFIX: text('a prefix').regex(/^[A-Za-z0-9._-]+$/, 'must hold only letters, digits, ., _ and -').default('piccha'),
+  PICCHA_TOPIC_PARTITIONS: z.coerce.number({ error: 'must be a whole number from 1 to 64' }).int('must be a whole number from 1 to 64').min(1, 'must be a whole number from 1 to 64').max(64, 'must be a whole number from 1 to 64').default(3),
+  // Checked in full (format, length) where they are used: pipeline/pii/keys.ts.
+  PICCHA_PII_KEYS: z.string().optional(),
+  PICCHA_PII_INDEX_KEY: z.string().optional(),
 });
 
 /** Variables whose values must never appear in output. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CLICKHOUSE_PASSWORD']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CLICKHOUSE_PASSWORD', 'PICCHA_PII_KEYS', 'PICCHA_PII_INDEX_KEY']);
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
 
@@ -74,7 +79,9 @@ export interface Config {
   readonly cacheDir: string;
   readonly logLevel: LogLevel;
   readonly mongo: { readonly url: string; readonly database: string };
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string; readonly topicPrefix: string; readonly partitions: number };
+  /** The PII keys as given; pipeline/pii/keys.ts parses and checks them where they are needed. */
+  readonly pii: { readonly PICCHA_PII_KEYS?: string; readonly PICCHA_PII_INDEX_KEY?: string };
   readonly clickhouse: ClickHouseConfig;
 }
 
@@ -111,7 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: values.PICCHA_CACHE_DIR === undefined ? join(projectRoot(), '.piccha', 'cache') : resolve(values.PICCHA_CACHE_DIR),
     logLevel: values.PICCHA_LOG_LEVEL,
     mongo: { url: values.MONGO_URL, database: values.MONGO_DB },
-    kafka: { brokers: values.KAFKA_BROKERS, clientId: values.KAFKA_CLIENT_ID },
+    kafka: { brokers: values.KAFKA_BROKERS, clientId: values.KAFKA_CLIENT_ID, topicPrefix: values.PICCHA_TOPIC_PREFIX, partitions: values.PICCHA_TOPIC_PARTITIONS },
+    pii: { PICCHA_PII_KEYS: values.PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY: values.PICCHA_PII_INDEX_KEY },
     clickhouse:
       values.CLICKHOUSE_URL === undefined
         ? { mode: 'embedded', dataPath: inState(values.CLICKHOUSE_DATA_PATH, 'clickhouse') }

@@ -8,12 +8,13 @@ export interface KafkaSettings {
 
 /**
  * kafkajs logs at ERROR what it then retries (a coordinator still loading, a broker not up
- * yet); what it gives up on is thrown to the caller. One level down keeps a run quiet.
+ * yet); what it gives up on is thrown to the caller, who reports it. Two levels down keeps a
+ * run quiet by default and shows the retries with PICCHA_LOG_LEVEL=info.
  */
-const LEVEL_NAMES: Record<number, 'warn' | 'info' | 'debug' | 'trace'> = {
-  [logLevel.ERROR]: 'warn',
-  [logLevel.WARN]: 'info',
-  [logLevel.INFO]: 'debug',
+const LEVEL_NAMES: Record<number, 'info' | 'debug' | 'trace'> = {
+  [logLevel.ERROR]: 'info',
+  [logLevel.WARN]: 'debug',
+  [logLevel.INFO]: 'trace',
   [logLevel.DEBUG]: 'trace',
 };
 

@@ -56,7 +56,7 @@ export class MongoDocumentWriter {
     const batch = this.pending.get(entity) ?? [];
     this.pending.set(entity, batch);
     const hash = createHash('sha256').update(JSON.stringify(document)).digest('hex');
-    batch.push({ ...document, _id: sourceId, [LOADED_AT]: new Date(), [CONTENT_HASH]: hash });
+    batch.push({ ...document, _id: sourceId, [LOADED_AT]: new Date(0), [CONTENT_HASH]: hash });
     if (batch.length >= this.batchSize) await this.flushEntity(entity);
   }
 
@@ -79,6 +79,10 @@ export class MongoDocumentWriter {
     const batch = this.pending.get(entity) ?? [];
     if (batch.length === 0) return;
     this.pending.set(entity, []);
+    // Stamped right before the write, so that a document becomes visible within moments of its
+    // stamp: the producer's watermark relies on that (pipeline/produce/watermark.ts).
+    const stampedAt = new Date();
+    for (const document of batch) document[LOADED_AT] = stampedAt;
     const collection = this.db.collection<StoredDocument>(entity);
     let existing: StoredDocument[] = [];
     try {

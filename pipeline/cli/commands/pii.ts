@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { UserError } from '../../errors/user-error.js';
+import { decrypt, isToken, PiiDecryptionError } from '../../pii/cipher.js';
+import { generateKeys, INDEX_KEY_VARIABLE, keyringFrom, KEYS_VARIABLE } from '../../pii/keys.js';
+import { revealAll } from '../../pii/protect.js';
+import { commandContext } from '../context.js';
+
+export function piiCommand(): Command {
+  const pii = new Command('pii').description('keys for the protection of emails and phones, and recovering values for an operator who holds them');
+
+  pii
+    .command('keygen')
+    .description(`print a new encryption key and blind-index key as ${KEYS_VARIABLE}=… and ${INDEX_KEY_VARIABLE}=… lines; the only command that prints a key`)
+    .option('--rotate', `print only a new ${KEYS_VARIABLE} entry, to put first in the existing list (the index key must not change)`)
+    .action((flags: { rotate?: boolean }) => {
+      const keys = generateKeys();
+      if (flags.rotate === true) {
+        process.stdout.write(`${keys.keyId}:${keys.key}\n`);
+        return;
+      }
+      process.stdout.write(`${KEYS_VARIABLE}=${keys.keyId}:${keys.key}\n${INDEX_KEY_VARIABLE}=${keys.indexKey}\n`);
+    });
+
+  pii
+    .command('decrypt')
+    .description('recover plaintext from a protected value (pii1.…) or a whole message (JSON); "-" reads standard input')
+    .argument('<value>', 'a protected value, a JSON message, or - for standard input')
+    .action((value: string) => {
+      const { config } = commandContext();
+      const keyring = keyringFrom(config.pii);
+      const input = (value === '-' ? readFileSync(0, 'utf8') : value).trim();
+      try {
+        if (isToken(input)) {
+          process.stdout.write(`${decrypt(input, keyring).plaintext}\n`);
+          return;
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(input);
+        } catch {
+          throw new UserError('expected a protected value (pii1.…) or a JSON message');
+        }
+        process.stdout.write(`${JSON.stringify(revealAll(parsed, keyring), null, 2)}\n`);
+      } catch (error) {
+        if (error instanceof PiiDecryptionError) throw new UserError(error.message);
+        throw error;
+      }
+    });
+
+  return pii;
+}

@@ -1,0 +1,76 @@
+import { Command } from 'commander';
+import { ENTITIES, isEntity, type Entity } from '../../entities/entities.js';
+import { UserError } from '../../errors/user-error.js';
+import { createKafka } from '../../kafka/client.js';
+import { connectMongo } from '../../mongo/client.js';
+import { keyringFrom } from '../../pii/keys.js';
+import { produce } from '../../produce/producer.js';
+import { topicNames } from '../../produce/topics.js';
+import { createProgress } from '../../progress/progress.js';
+import { commandContext } from '../context.js';
+import { formatRows } from '../output.js';
+
+const positive = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} takes a whole number ≥ 1, got ${JSON.stringify(value)}`);
+  return n;
+};
+
+interface ProduceFlags {
+  follow?: boolean;
+  fromScratch?: boolean;
+  entities: string[];
+  batchSize: number;
+  pollMs: number;
+  lagMs: number;
+}
+
+export function produceCommand(): Command {
+  return new Command('produce')
+    .description('stream stores, products, customers and purchases from MongoDB to Kafka, PII protected: a snapshot, then what changed')
+    .option('--follow', 'keep polling for new and changed documents until interrupted')
+    .option('--from-scratch', 'forget the checkpoints and send everything again')
+    .option('--entities <names...>', `only these collections (${ENTITIES.join(', ')})`, [...ENTITIES])
+    .option('--batch-size <n>', 'messages per acknowledged send', positive('--batch-size'), 1000)
+    .option('--poll-ms <n>', 'with --follow: pause between passes', positive('--poll-ms'), 500)
+    .option('--lag-ms <n>', 'a pass ends this long before now: the longest a write may take to become visible', positive('--lag-ms'), 2000)
+    .action(async (flags: ProduceFlags) => {
+      const { config, logger } = commandContext();
+      const unknown = flags.entities.filter((name) => !isEntity(name));
+      if (unknown.length > 0) throw new UserError(`--entities: unknown ${unknown.join(', ')}; known: ${ENTITIES.join(', ')}`);
+      const keyring = keyringFrom(config.pii);
+      const { client, db } = await connectMongo(config.mongo);
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const progress = createProgress('produce', undefined);
+      try {
+        const summary = await produce(
+          db,
+          createKafka(config.kafka, logger),
+          {
+            entities: flags.entities as Entity[],
+            topics: topicNames(config.kafka.topicPrefix),
+            partitions: config.kafka.partitions,
+            batchSize: flags.batchSize,
+            follow: flags.follow === true,
+            pollMs: flags.pollMs,
+            lagMs: flags.lagMs,
+            fromScratch: flags.fromScratch === true,
+            keyring,
+            signal: controller.signal,
+            onSent: (_entity, messages) => progress.increment(messages),
+          },
+          logger,
+        );
+        progress.stop();
+        const topics = topicNames(config.kafka.topicPrefix);
+        process.stdout.write(formatRows(Object.entries(summary).map(([entity, totals]) => ({ entity, topic: topics.entities[entity as Entity], sent: totals.sent, dead_lettered: totals.deadLettered })), 'table'));
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,28 @@
+import type { Entity } from '../entities/entities.js';
+import type { PiiKind } from './normalize.js';
+
+export interface PiiField {
+  /** A dotted path into the document. */
+  readonly path: string;
+  readonly kind: PiiKind;
+}
+
+/**
+ * Every field that holds personal data, per entity: the one place that says what leaves the
+ * producer protected. A new PII field is added here, and nowhere else.
+ */
+export const PII_POLICY: Readonly<Record<Entity, readonly PiiField[]>> = {
+  stores: [
+    { path: 'manager.email', kind: 'email' },
+    { path: 'manager.phone', kind: 'phone' },
+  ],
+  products: [],
+  customers: [
+    { path: 'email', kind: 'email' },
+    { path: 'phone', kind: 'phone' },
+  ],
+  purchases: [
+    { path: 'customer.email', kind: 'email' },
+    { path: 'customer.phone', kind: 'phone' },
+  ],
+};
