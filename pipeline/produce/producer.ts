@@ -120,14 +120,20 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
   });
   await producer.connect();
   const summary = Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary;
+  // Without --follow, a run ends once it has sent everything written before it started: the
+  // last pass must reach the start time, which it may only do a lag after it.
+  const startedAt = Date.now();
   try {
     for (;;) {
+      const passStart = Date.now();
       for (const entity of options.entities) {
         if (options.signal?.aborted === true) break;
         await runPass(db, producer, entity, options, summary[entity], logger);
       }
-      if (!options.follow || options.signal?.aborted === true) break;
-      await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
+      if (options.signal?.aborted === true) break;
+      if (!options.follow && passStart - options.lagMs >= startedAt) break;
+      const wait = options.follow ? options.pollMs : Math.max(0, startedAt + options.lagMs - Date.now());
+      await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
     }
   } finally {
     await producer.disconnect();
