@@ -34,7 +34,9 @@ export interface DeadLetter {
 export const HEADERS = { entity: 'entity', schemaVersion: 'schema-version', contentType: 'content-type' } as const;
 
 /** MongoDB's own fields: not part of the document the chain's systems sent. */
+const STORAGE_FIELDS = ['_id', '_loaded_at', '_content_hash'];
+
 export function withoutStorageFields(stored: Document): Document {
-  const { _id: _id, _loaded_at: _loadedAt, _content_hash: _hash, ...document } = stored;
-  return { ...document, [SOURCE_ID]: document[SOURCE_ID] ?? _id };
+  const document = Object.fromEntries(Object.entries(stored).filter(([field]) => !STORAGE_FIELDS.includes(field)));
+  return { ...document, [SOURCE_ID]: document[SOURCE_ID] ?? stored._id };
 }

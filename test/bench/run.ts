@@ -22,8 +22,19 @@ const selected = values.only === undefined ? BENCHMARKS : BENCHMARKS.filter((ben
 if (selected.length === 0) throw new Error(`no benchmark named ${values.only?.join(', ') ?? ''}; see --list`);
 
 const rows: TableRow[] = [];
+let failed = 0;
 for (const benchmark of selected) {
   process.stderr.write(`running ${benchmark.name}: ${benchmark.description}\n`);
-  rows.push(...tableRows(benchmark.name, await benchmark.run({ scale })));
+  try {
+    const benchmarkRows = tableRows(benchmark.name, await benchmark.run({ scale }));
+    rows.push(...benchmarkRows);
+    // Each benchmark's rows as soon as it ends, so that a long run shows progress.
+    process.stderr.write(formatRows(benchmarkRows, 'table'));
+  } catch (error) {
+    failed += 1;
+    process.stderr.write(`${benchmark.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    rows.push({ benchmark: benchmark.name, case: `failed: ${error instanceof Error ? error.message : String(error)}`, size: '', throughput: '', p50: '', p95: '', ratio: '' });
+  }
 }
 process.stdout.write(`\n${formatRows(rows, 'table')}`);
+if (failed > 0) process.exitCode = 1;

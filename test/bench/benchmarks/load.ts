@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { DIRTY_PROFILES } from '../../../pipeline/generate/defects.js';
 import { runGeneration } from '../../../pipeline/generate/run.js';
@@ -8,6 +9,15 @@ import { connectMongo } from '../../../pipeline/mongo/client.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { withLocalMongo } from '../local-mongo.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
+
+async function firstLines(path: string, count: number): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
+    lines.push(line);
+    if (lines.length === count) break;
+  }
+  return lines;
+}
 
 export const loadBenchmark: Benchmark = {
   name: 'load',
@@ -23,7 +33,7 @@ export const loadBenchmark: Benchmark = {
         const { client, db } = await connectMongo({ url, database: 'bench_load' });
         try {
           const results: BenchResult[] = [];
-          const lines = readFileSync(join(dir.path, 'data', 'purchases.ndjson'), 'utf8').split('\n', singles);
+          const lines = await firstLines(join(dir.path, 'data', 'purchases.ndjson'), singles);
           const one = db.collection('purchases_one_by_one');
           const latencies: number[] = [];
           for (const line of lines) latencies.push(await timed(() => one.insertOne(JSON.parse(line) as Record<string, unknown>)));
