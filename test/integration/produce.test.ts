@@ -119,10 +119,10 @@ describe('produce: MongoDB → Kafka', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot(), env: { ...process.env, ...testEnv(s.env) }, stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const checkpoints = s.db.collection<Checkpoint>(CHECKPOINTS_COLLECTION);
-    await until(async () => ((await checkpoints.findOne({ _id: 'purchases' }))?.pass?.position ?? 0) >= 2000, 'the producer to be under way', 60_000);
+    await until(async () => ((await checkpoints.findOne({ _id: s.topics.entities.purchases }))?.pass?.position ?? 0) >= 2000, 'the producer to be under way', 60_000);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    const atKill = await checkpoints.findOne({ _id: 'purchases' });
+    const atKill = await checkpoints.findOne({ _id: s.topics.entities.purchases });
     expect(atKill?.pass?.position).toBeLessThan(20_000);
 
     const rerun = await runCli(['produce', '--entities', 'purchases', '--batch-size', String(batch)], testEnv(s.env));

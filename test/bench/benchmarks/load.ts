@@ -7,7 +7,7 @@ import { ndjsonSink } from '../../../pipeline/generate/sinks.js';
 import { loadFolder } from '../../../pipeline/load/load.js';
 import { connectMongo } from '../../../pipeline/mongo/client.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
-import { withLocalMongo } from '../local-mongo.js';
+import { withLocalServices } from '../local-services.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
 
 async function firstLines(path: string, count: number): Promise<string[]> {
@@ -29,8 +29,8 @@ export const loadBenchmark: Benchmark = {
     try {
       const generation = { seed: 1, now: Date.parse('2026-11-25T12:00:00Z'), days: 90, counts: { stores: 45, products: 20, customers: 45, purchases }, profile: 'none', defects: DIRTY_PROFILES.none ?? { rates: {}, maxCopies: 1 } };
       await runGeneration(generation, ndjsonSink(join(dir.path, 'data')));
-      return await withLocalMongo(async (url) => {
-        const { client, db } = await connectMongo({ url, database: 'bench_load' });
+      return await withLocalServices(['mongo'], async (env) => {
+        const { client, db } = await connectMongo({ url: env.MONGO_URL ?? '', database: 'bench_load' });
         try {
           const results: BenchResult[] = [];
           const lines = await firstLines(join(dir.path, 'data', 'purchases.ndjson'), singles);
