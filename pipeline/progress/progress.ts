@@ -59,3 +59,46 @@ export function createProgress(label: string, total: number | undefined, stream:
 
 /** For library callers and tests that want no output. */
 export const silentProgress: Progress = { increment: () => undefined, stop: () => undefined };
+
+export interface CountsProgress {
+  increment(name: string, by: number): void;
+  stop(): void;
+}
+
+/**
+ * Counts per name (the producer's entities), each with its rate: one bar a name on a
+ * terminal, a line with every count every few seconds otherwise.
+ */
+export function createCountsProgress(label: string, names: readonly string[], stream: NodeJS.WriteStream = process.stderr, everyMs = 5000): CountsProgress {
+  const started = Date.now();
+  const counts = new Map(names.map((name) => [name, 0]));
+  const rate = (value: number) => Math.round(value / Math.max(0.001, (Date.now() - started) / 1000));
+  if (stream.isTTY) {
+    const bars = new cliProgress.MultiBar({ stream, format: `${label} {name} | {value} sent | {rate}/s`, fps: 5, hideCursor: true }, cliProgress.Presets.shades_classic);
+    const byName = new Map(names.map((name) => [name, bars.create(0, 0, { name: name.padEnd(9), rate: 0 })]));
+    return {
+      increment(name, by) {
+        const value = (counts.get(name) ?? 0) + by;
+        counts.set(name, value);
+        byName.get(name)?.update(value, { rate: rate(value) });
+      },
+      stop() {
+        bars.stop();
+      },
+    };
+  }
+  let last = started;
+  const line = () => stream.write(`${label}: ${[...counts].map(([name, value]) => `${name} ${value} (${rate(value)}/s)`).join(', ')}\n`);
+  return {
+    increment(name, by) {
+      counts.set(name, (counts.get(name) ?? 0) + by);
+      if (Date.now() - last >= everyMs) {
+        last = Date.now();
+        line();
+      }
+    },
+    stop() {
+      if (Date.now() - started >= everyMs) line();
+    },
+  };
+}

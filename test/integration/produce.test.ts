@@ -108,6 +108,8 @@ describe('produce: MongoDB → Kafka', () => {
     const again = await produce(s.db, kafka, options(s), quietLogger);
     expect(Object.values(again).map((totals) => totals.sent)).toEqual([0, 0, 0, 0]);
     expect(await readAll(kafka, allTopics(s))).toHaveLength(messages.length);
+    const replay = await produce(s.db, kafka, options(s, { entities: ['stores'], fromScratch: true }), quietLogger);
+    expect(replay.stores.sent).toBe(await s.db.collection('stores').countDocuments());
     await s.db.dropDatabase();
   });
 

@@ -6,7 +6,7 @@ import { connectMongo } from '../../mongo/client.js';
 import { keyringFrom } from '../../pii/keys.js';
 import { produce } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
-import { createProgress } from '../../progress/progress.js';
+import { createCountsProgress } from '../../progress/progress.js';
 import { commandContext } from '../context.js';
 import { formatRows } from '../output.js';
 
@@ -44,7 +44,7 @@ export function produceCommand(): Command {
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const progress = createProgress('produce', undefined);
+      const progress = createCountsProgress('produce', flags.entities);
       try {
         const summary = await produce(
           db,
@@ -60,7 +60,7 @@ export function produceCommand(): Command {
             fromScratch: flags.fromScratch === true,
             keyring,
             signal: controller.signal,
-            onSent: (_entity, messages) => progress.increment(messages),
+            onSent: (entity, messages) => progress.increment(entity, messages),
           },
           logger,
         );
