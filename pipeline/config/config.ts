@@ -31,8 +31,8 @@ const identifier = text('a name').regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a p
 
 /**
  * Every variable the pipeline reads, with its default. Later stages add theirs here, so that
- * one place lists (and validates) all of them. Secrets are marked: their values are never
- * echoed, not even in errors.
+ * one place lists (and validates) all of them. No value is ever echoed, not even in errors,
+ * so secrets (CLICKHOUSE_PASSWORD, PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY) stay out of output.
  */
 const variables = z.object({
   PICCHA_STATE_DIR: text('a path').optional(),
@@ -56,9 +56,6 @@ const variables = z.object({
   PICCHA_PII_KEYS: z.string().optional(),
   PICCHA_PII_INDEX_KEY: z.string().optional(),
 });
-
-/** Variables whose values must never appear in output. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['CLICKHOUSE_PASSWORD', 'PICCHA_PII_KEYS', 'PICCHA_PII_INDEX_KEY']);
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
 

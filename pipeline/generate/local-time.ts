@@ -23,8 +23,3 @@ export function localMidnight(instantMs: number): number {
 export function localWeekday(instantMs: number): number {
   return new Date(instantMs + OFFSET_MS).getUTCDay();
 }
-
-/** Hour and minute of the day in local time, from an ISO string with an offset. */
-export function localHourOf(iso: string): number {
-  return Number(iso.slice(11, 13)) + Number(iso.slice(14, 16)) / 60 + Number(iso.slice(17, 19)) / 3600;
-}

@@ -57,9 +57,6 @@ export function createProgress(label: string, total: number | undefined, stream:
   };
 }
 
-/** For library callers and tests that want no output. */
-export const silentProgress: Progress = { increment: () => undefined, stop: () => undefined };
-
 export interface CountsProgress {
   increment(name: string, by: number): void;
   stop(): void;
