@@ -9,6 +9,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The file `piccha services up` writes; read for any variable the environment leaves unset. */
 export const SERVICES_ENV_FILE = 'services.env';
+/** Local-mode PII keys, created by `piccha demo` when none are configured (mode 0600). */
+export const PII_ENV_FILE = 'pii.env';
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
@@ -92,12 +94,12 @@ export function stateDirFrom(env: NodeJS.ProcessEnv): string {
 
 /**
  * Builds the configuration from the environment, falling back to the state folder's
- * services.env for variables the environment leaves unset. Every invalid variable is named
+ * services.env and pii.env for variables the environment leaves unset. Every invalid variable is named
  * in one error; secret values are never included.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const stateDir = stateDirFrom(env);
-  const merged: Record<string, string | undefined> = { ...readEnvFile(join(stateDir, SERVICES_ENV_FILE)) };
+  const merged: Record<string, string | undefined> = { ...readEnvFile(join(stateDir, SERVICES_ENV_FILE)), ...readEnvFile(join(stateDir, PII_ENV_FILE)) };
   for (const name of CONFIG_VARIABLES) {
     const value = env[name];
     if (value !== undefined && value !== '') merged[name] = value;

@@ -5,7 +5,7 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('piccha CLI', () => {
   it('prints help for every command and exits 0', async () => {
-    for (const args of [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help']]) {
+    for (const args of [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['demo', '--help']]) {
       const result = await runCli(args);
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(/^Usage: piccha/);
@@ -61,6 +61,16 @@ describe('piccha CLI', () => {
     expect(result.stdout).toMatch(/Kafka broker\s+answering\s+127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(/MongoDB protocol \(FerretDB\)\s+answering\s+127\.0\.0\.1:\d+/);
   });
+
+  it('runs the demo on the running services: migrations, generated data into MongoDB, produced to Kafka', async () => {
+    const prefix = `demo${Date.now()}`;
+    const result = await runCli(['demo'], testEnv({ MONGO_DB: prefix, PICCHA_TOPIC_PREFIX: prefix }));
+    expect(result.stderr).not.toMatch(/^piccha:/m);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
+    expect(result.stdout).toMatch(new RegExp(`${prefix}\\.purchases\\s+\\d{3}\\s`));
+    expect(result.stdout).toMatch(/ClickHouse\s+embedded ClickHouse at .*version 26\./);
+  }, 120_000);
 
   it('says when no service was started, and exits non-zero', async () => {
     const state = makeTempDir('cli');

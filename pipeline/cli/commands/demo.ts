@@ -3,25 +3,64 @@ import { servicesUp } from '../../../infra/local/services.js';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../clickhouse/migrations.js';
 import { loadConfig } from '../../config/config.js';
+import { ENTITIES } from '../../entities/entities.js';
+import { DIRTY_PROFILES } from '../../generate/defects.js';
+import { DEFAULT_COUNTS } from '../../generate/generator.js';
+import { runGeneration } from '../../generate/run.js';
+import { mongoSink } from '../../generate/sinks.js';
+import { createKafka } from '../../kafka/client.js';
+import { connectMongo } from '../../mongo/client.js';
+import { keyringFrom } from '../../pii/keys.js';
+import { ensureLocalPiiKeys } from '../../pii/local-keys.js';
+import { produce } from '../../produce/producer.js';
+import { topicNames } from '../../produce/topics.js';
 import { smokeCheck } from '../../smoke/smoke-check.js';
 import { commandContext, serviceContext } from '../context.js';
 import { formatRows } from '../output.js';
 
+const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
+
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('start the local services, apply the migrations and check that every part of the stack answers')
-    .action(async () => {
+    .description('run the pipeline locally: start the services, apply migrations, generate the seed-sized chain data into MongoDB, produce it to Kafka')
+    .option('--dirty <profile>', 'defect profile of the generated data', 'light')
+    .action(async (flags: { dirty: string }) => {
       const context = commandContext({ verbose: true });
+      say('local services');
       const statuses = await servicesUp(serviceContext(context));
       process.stdout.write(formatRows(statuses.map((status) => ({ service: status.title, address: status.address ?? '', detail: status.detail })), 'table'));
-      // Re-read: services.env now says where the services listen.
+      const created = ensureLocalPiiKeys(context.config.stateDir, context.config.pii);
+      if (created !== undefined) context.logger.warn({ file: created }, 'created local PII keys (secret; keep the file)');
+      // Read again: services.env and pii.env now say where the services listen and which keys to use.
       const config = loadConfig();
+      const defects = DIRTY_PROFILES[flags.dirty];
+      if (defects === undefined) throw new Error(`--dirty: unknown profile ${flags.dirty}; known: ${Object.keys(DIRTY_PROFILES).join(', ')}`);
+
       const clickhouse = openClickHouse(config.clickhouse);
+      const { client, db } = await connectMongo(config.mongo);
       try {
+        say('ClickHouse migrations');
         const report = await migrate(clickhouse, readMigrations(defaultMigrationsDir()));
-        process.stdout.write(`\nmigrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied\n\n`);
+        process.stdout.write(`${report.applied.length} applied, ${report.alreadyApplied.length} already applied\n`);
+
+        say(`generate → MongoDB ${config.mongo.database} (seed 42, ${flags.dirty} defects)`);
+        const manifest = await runGeneration({ seed: 42, now: Date.now(), days: 90, counts: DEFAULT_COUNTS, defects, profile: flags.dirty }, mongoSink(db));
+        process.stdout.write(formatRows(ENTITIES.map((entity) => ({ entity, documents: manifest.documents[entity] })), 'table'));
+
+        say(`produce → Kafka ${config.kafka.brokers.join(',')} (PII protected)`);
+        const topics = topicNames(config.kafka.topicPrefix);
+        const summary = await produce(
+          db,
+          createKafka(config.kafka, context.logger),
+          { entities: ENTITIES, topics, partitions: config.kafka.partitions, batchSize: 1000, follow: false, pollMs: 500, lagMs: 2000, fromScratch: false, keyring: keyringFrom(config.pii) },
+          context.logger,
+        );
+        process.stdout.write(formatRows(ENTITIES.map((entity) => ({ topic: topics.entities[entity], sent: summary[entity].sent, dead_lettered: summary[entity].deadLettered })), 'table'));
+
+        say('smoke check');
         process.stdout.write(formatRows(await smokeCheck(config, clickhouse, context.logger), 'table'));
       } finally {
+        await client.close();
         await clickhouse.close();
       }
     });
