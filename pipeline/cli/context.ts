@@ -9,10 +9,9 @@ export interface CommandContext {
 }
 
 /** Reads the configuration once a command runs, so that `--help` works whatever the environment holds. */
-export function commandContext(options: { verbose?: boolean } = {}): CommandContext {
+export function commandContext(): CommandContext {
   const config = loadConfig();
-  const level = options.verbose === true && ['warn', 'error', 'fatal', 'silent'].includes(config.logLevel) ? 'info' : config.logLevel;
-  return { config, logger: createLogger(level) };
+  return { config, logger: createLogger(config.logLevel) };
 }
 
 export function serviceContext(context: CommandContext): ServiceContext {

@@ -25,7 +25,7 @@ export function demoCommand(): Command {
     .description('run the pipeline locally: start the services, apply migrations, generate the seed-sized chain data into MongoDB, produce it to Kafka')
     .option('--dirty <profile>', 'defect profile of the generated data', 'light')
     .action(async (flags: { dirty: string }) => {
-      const context = commandContext({ verbose: true });
+      const context = commandContext();
       say('local services');
       const statuses = await servicesUp(serviceContext(context));
       process.stdout.write(formatRows(statuses.map((status) => ({ service: status.title, address: status.address ?? '', detail: status.detail })), 'table'));

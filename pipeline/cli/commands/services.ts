@@ -24,7 +24,7 @@ export function servicesCommand(): Command {
     .addOption(new Option('--ports <choice>', 'try the usual ports first, or take any free ones').choices(['preferred', 'random']).default('preferred'))
     .option('--only <names...>', 'start only these services (kafka, mongo)')
     .action(async (options: { ports: 'preferred' | 'random'; only?: string[] }) => {
-      const context = commandContext({ verbose: true });
+      const context = commandContext();
       printStatuses(await servicesUp(serviceContext(context), options));
       process.stdout.write(`connection settings: ${serviceContext(context).layout.envFile}\n`);
     });
