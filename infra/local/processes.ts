@@ -36,12 +36,15 @@ export function isOurProcess(pid: number, marker: string): boolean {
   }
   const cmdline = `/proc/${pid}/cmdline`;
   if (!existsSync(cmdline)) return true;
-  const text = readFileSync(cmdline, 'utf8');
-  if (text === '') return false;
-  // A zombie keeps its pid until reaped; its state is Z.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  if (/\) Z /.test(stat)) return false;
-  return text.split('\0').some((arg) => arg.includes(marker));
+  try {
+    const text = readFileSync(cmdline, 'utf8');
+    // A zombie keeps its pid until reaped: an empty command line, state Z.
+    if (text === '' || /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    return text.split('\0').some((arg) => arg.includes(marker));
+  } catch {
+    // It exited between the checks.
+    return false;
+  }
 }
 
 /** SIGTERM, then SIGKILL if the process is still there after the grace period. */
