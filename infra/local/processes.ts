@@ -50,12 +50,20 @@ export function isOurProcess(pid: number, marker: string): boolean {
 /** SIGTERM, then SIGKILL if the process is still there after the grace period. */
 export async function stopProcess(pid: number, marker: string, graceMs = 30_000): Promise<void> {
   if (!isOurProcess(pid, marker)) return;
-  process.kill(pid, 'SIGTERM');
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isOurProcess(pid, marker)) return;
     await sleep(100);
   }
-  process.kill(pid, 'SIGKILL');
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
   while (isOurProcess(pid, marker)) await sleep(50);
 }
