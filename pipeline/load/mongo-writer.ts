@@ -34,9 +34,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
  *
  * FerretDB's SQLite backend scans the whole collection for every query, _id equality
  * included (its plan says SCAN), so looking loaded documents up one by one is quadratic.
- * Instead, the first time a batch meets documents that are already there, the writer reads
- * every stored _id and hash of that collection in one pass and compares in memory (about
- * 100 bytes a document).
+ * Instead, the first time it writes to a collection that holds anything, the writer reads
+ * every stored _id and hash in one pass and compares in memory (about 150 bytes a document):
+ * new documents are inserted, changed ones replaced, unchanged ones not sent at all.
  */
 export class MongoDocumentWriter {
   private readonly pending = new Map<Entity, StoredDocument[]>();
@@ -64,12 +64,18 @@ export class MongoDocumentWriter {
     for (const entity of this.pending.keys()) await this.flushEntity(entity);
   }
 
-  private async hashesOf(entity: Entity): Promise<Map<string, string>> {
+  /**
+   * The _id and content hash of every stored document of the collection, read in one pass the
+   * first time the collection is written to, when it holds anything at all.
+   */
+  private async storedHashesOf(entity: Entity): Promise<Map<string, string>> {
     let hashes = this.storedHashes.get(entity);
     if (!hashes) {
       hashes = new Map();
-      const cursor = this.db.collection<StoredDocument>(entity).find({}, { projection: { [CONTENT_HASH]: 1 }, batchSize: 10_000 });
-      for await (const stored of cursor) hashes.set(stored._id, stored[CONTENT_HASH]);
+      const collection = this.db.collection<StoredDocument>(entity);
+      if ((await collection.findOne({}, { projection: { _id: 1 } })) !== null) {
+        for await (const stored of collection.find({}, { projection: { [CONTENT_HASH]: 1 }, batchSize: 10_000 })) hashes.set(stored._id, stored[CONTENT_HASH]);
+      }
       this.storedHashes.set(entity, hashes);
     }
     return hashes;
@@ -79,34 +85,31 @@ export class MongoDocumentWriter {
     const batch = this.pending.get(entity) ?? [];
     if (batch.length === 0) return;
     this.pending.set(entity, []);
+    const hashes = await this.storedHashesOf(entity);
     // Stamped right before the write, so that a document becomes visible within moments of its
     // stamp: the producer's watermark relies on that (pipeline/produce/watermark.ts).
     const stampedAt = new Date();
     for (const document of batch) document[LOADED_AT] = stampedAt;
     const collection = this.db.collection<StoredDocument>(entity);
-    let existing: StoredDocument[] = [];
-    try {
-      const result = await collection.insertMany(batch, { ordered: false });
-      this.counts[entity].inserted += result.insertedCount;
-    } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      const writeErrors: WriteError[] = ([] as WriteError[]).concat(error.writeErrors);
-      const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
-      if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
-      this.counts[entity].inserted += error.insertedCount;
-      const duplicates = new Set(writeErrors.map((writeError) => writeError.index));
-      existing = batch.filter((_, index) => duplicates.has(index));
+    const fresh = batch.filter((document) => !hashes.has(document._id));
+    const changed = batch.filter((document) => hashes.has(document._id) && hashes.get(document._id) !== document[CONTENT_HASH]);
+    this.counts[entity].unchanged += batch.length - fresh.length - changed.length;
+    if (fresh.length > 0) {
+      try {
+        this.counts[entity].inserted += (await collection.insertMany(fresh, { ordered: false })).insertedCount;
+      } catch (error) {
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const writeErrors: WriteError[] = ([] as WriteError[]).concat(error.writeErrors);
+        const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
+        if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
+        this.counts[entity].inserted += error.insertedCount;
+        // Written meanwhile by someone else, or twice in this batch: this version wins.
+        const taken = new Set(writeErrors.map((writeError) => writeError.index));
+        changed.push(...fresh.filter((_, index) => taken.has(index)));
+      }
     }
-    const known = this.storedHashes.get(entity);
-    if (existing.length === 0) {
-      for (const document of batch) known?.set(document._id, document[CONTENT_HASH]);
-      return;
-    }
-    const hashes = await this.hashesOf(entity);
-    const changed = existing.filter((document) => hashes.get(document._id) !== document[CONTENT_HASH]);
     await bulkWriteChunked(collection, changed.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })));
-    for (const document of batch) hashes.set(document._id, document[CONTENT_HASH]);
     this.counts[entity].updated += changed.length;
-    this.counts[entity].unchanged += existing.length - changed.length;
+    for (const document of batch) hashes.set(document._id, document[CONTENT_HASH]);
   }
 }
