@@ -1,4 +1,5 @@
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
+import { UserError } from '../errors/user-error.js';
 
 export interface MongoSettings {
   readonly url: string;
@@ -20,6 +21,11 @@ export async function connectMongo(settings: MongoSettings, options: MongoClient
     return { client, db };
   } catch (error) {
     await client.close();
-    throw error;
+    throw new UserError(`cannot reach MongoDB at ${hostsOf(settings.url)} (MONGO_URL): ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** The hosts of a connection string, without credentials, for messages. */
+function hostsOf(url: string): string {
+  return url.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split('/')[0] ?? '?';
 }

@@ -3,6 +3,7 @@ import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer
 import type { Db } from 'mongodb';
 import { businessKeyOf, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
 import { LOADED_AT } from '../load/mongo-writer.js';
+import { UserError } from '../errors/user-error.js';
 import type { Logger } from '../log/logger.js';
 import type { PiiKeyring } from '../pii/keys.js';
 import { protectDocument } from '../pii/protect.js';
@@ -106,9 +107,11 @@ async function runPass(db: Db, producer: Producer, entity: Entity, options: Prod
  */
 export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, logger: Logger): Promise<ProduceSummary> {
   const admin = kafka.admin();
-  await admin.connect();
   try {
+    await admin.connect();
     await ensureTopics(admin, options.topics, options.partitions);
+  } catch (error) {
+    throw new UserError(`cannot reach Kafka or create its topics (KAFKA_BROKERS): ${(error as Error).message}`, { cause: error });
   } finally {
     await admin.disconnect();
   }

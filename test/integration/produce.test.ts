@@ -232,4 +232,15 @@ describe('produce: MongoDB → Kafka', () => {
     expect(result.stderr).toMatch(/^piccha: invalid PII keys: PICCHA_PII_KEYS entry 1 is not id:key .*; PICCHA_PII_INDEX_KEY is not set/);
     expect(result.stderr).not.toContain('tooshort');
   });
+
+  it('names the service it cannot reach, without credentials, and exits non-zero', async () => {
+    const closed = '127.0.0.1:1';
+    const noMongo = await runCli(['produce'], testEnv({ ...keysEnv(), MONGO_URL: `mongodb://piccha:s3cret-pw@${closed}/` }));
+    expect(noMongo.code).toBe(1);
+    expect(noMongo.stderr).toMatch(/^piccha: cannot reach MongoDB at 127\.0\.0\.1:1 \(MONGO_URL\): /);
+    expect(noMongo.stderr).not.toContain('s3cret-pw');
+    const noKafka = await runCli(['produce'], testEnv({ ...keysEnv(), KAFKA_BROKERS: closed }));
+    expect(noKafka.code).toBe(1);
+    expect(noKafka.stderr).toMatch(/^piccha: cannot reach Kafka or create its topics \(KAFKA_BROKERS\): /);
+  }, 120_000);
 });
