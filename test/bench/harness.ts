@@ -52,6 +52,11 @@ export interface TableRow {
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const ms = (value: number) => (Number.isNaN(value) ? '' : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
 
+/** 374.7×, 2.8×, 0.077×: small ratios keep two significant digits. */
+function ratioText(ratio: number): string {
+  return `${ratio >= 1 ? ratio.toFixed(1) : ratio.toPrecision(2)}×`;
+}
+
 /** One row per case; the ratio is throughput over the baseline's, both measured in this run. */
 export function tableRows(benchmark: string, results: readonly BenchResult[]): TableRow[] {
   const baseline = results.find((result) => result.baseline);
@@ -63,6 +68,6 @@ export function tableRows(benchmark: string, results: readonly BenchResult[]): T
     throughput: `${number.format(rate(result))} ${result.unit}/s`,
     p50: ms(percentile(result.latenciesMs ?? [], 50)),
     p95: ms(percentile(result.latenciesMs ?? [], 95)),
-    ratio: baseline === undefined ? '' : result.baseline ? 'baseline' : `${(rate(result) / rate(baseline)).toFixed(1)}×`,
+    ratio: baseline === undefined ? '' : result.baseline ? 'baseline' : ratioText(rate(result) / rate(baseline)),
   }));
 }
