@@ -1,4 +1,5 @@
 import { BUSINESS_KEYS, businessKeyOf, type Document, type Entity } from '../entities/entities.js';
+import { containerOf, getPath } from '../entities/paths.js';
 import type { Random } from './random.js';
 
 /**
@@ -115,21 +116,9 @@ export function drawDefect(random: Random, entity: Entity, rates: DefectRates['r
   return undefined;
 }
 
-function parentOf(document: Document, path: string): { parent: Record<string, unknown>; field: string } {
-  const parts = path.split('.');
-  const field = parts.pop() ?? path;
-  let parent: Record<string, unknown> = document;
-  for (const part of parts) parent = parent[part] as Record<string, unknown>;
-  return { parent, field };
-}
-
-export function getPath(document: Document, path: string): unknown {
-  const { parent, field } = parentOf(document, path);
-  return (parent as Record<string, unknown> | undefined)?.[field];
-}
-
 function setPath(document: Document, path: string, value: unknown): void {
-  const { parent, field } = parentOf(document, path);
+  const { parent, field } = containerOf(document, path);
+  if (parent === undefined) throw new Error(`no object holds ${path}`);
   parent[field] = value;
 }
 

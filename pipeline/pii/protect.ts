@@ -1,4 +1,5 @@
 import type { Document, Entity } from '../entities/entities.js';
+import { containerOf } from '../entities/paths.js';
 import { blindIndex, decrypt, encrypt, isToken } from './cipher.js';
 import type { PiiKeyring } from './keys.js';
 import { mask, normalize, type PiiKind } from './normalize.js';
@@ -22,14 +23,6 @@ export function protectValue(kind: PiiKind, raw: string, keyring: PiiKeyring): P
     masked: mask(kind, normalized),
     valid: normalized.valid,
   };
-}
-
-function containerOf(document: Document, path: string): { parent: Record<string, unknown> | undefined; field: string } {
-  const parts = path.split('.');
-  const field = parts.pop() ?? path;
-  let parent: unknown = document;
-  for (const part of parts) parent = typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[part] : undefined;
-  return { parent: typeof parent === 'object' && parent !== null && !Array.isArray(parent) ? (parent as Record<string, unknown>) : undefined, field };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
+import { CONTENT_HASH, LOADED_AT } from '../load/mongo-writer.js';
 
 /** Bumped when the envelope's shape changes in a way consumers must know about. */
 export const SCHEMA_VERSION = 1;
@@ -34,7 +35,7 @@ export interface DeadLetter {
 export const HEADERS = { entity: 'entity', schemaVersion: 'schema-version', contentType: 'content-type' } as const;
 
 /** MongoDB's own fields: not part of the document the chain's systems sent. */
-const STORAGE_FIELDS = ['_id', '_loaded_at', '_content_hash'];
+const STORAGE_FIELDS = ['_id', LOADED_AT, CONTENT_HASH];
 
 export function withoutStorageFields(stored: Document): Document {
   const document = Object.fromEntries(Object.entries(stored).filter(([field]) => !STORAGE_FIELDS.includes(field)));

@@ -1,5 +1,6 @@
 import { businessKeyOf, type Document, type Entity } from '../../pipeline/entities/entities.js';
-import { CONTACT_FIELDS, DATE_FIELDS, getPath, REQUIRED_FIELDS, type DefectKind } from '../../pipeline/generate/defects.js';
+import { getPath } from '../../pipeline/entities/paths.js';
+import { CONTACT_FIELDS, DATE_FIELDS, REQUIRED_FIELDS, type DefectKind } from '../../pipeline/generate/defects.js';
 
 /**
  * Recognises each defect from the data alone, without the manifest, so that tests can check
@@ -26,14 +27,6 @@ const MESSY_FIELDS: Readonly<Record<Entity, readonly string[]>> = {
   purchases: ['customer.first_name', 'customer.last_name'],
 };
 
-function safeGet(document: Document, path: string): unknown {
-  try {
-    return getPath(document, path);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Source ids of the documents showing each defect, in output order. */
 export function detectDefects(entity: Entity, documents: readonly Document[], now: number): Detected {
   const detected: Detected = {};
@@ -55,11 +48,11 @@ export function detectDefects(entity: Entity, documents: readonly Document[], no
     if (entity === 'purchases' && typeof document.total_amount === 'number' && document.total_amount <= 0) add('nonpositive_total', document);
 
     const [emailPath, phonePath] = CONTACT_FIELDS[entity] ?? [];
-    const email = emailPath === undefined ? undefined : safeGet(document, emailPath);
-    const phone = phonePath === undefined ? undefined : safeGet(document, phonePath);
+    const email = emailPath === undefined ? undefined : getPath(document, emailPath);
+    const phone = phonePath === undefined ? undefined : getPath(document, phonePath);
     const messyEmail = typeof email === 'string' && email !== email.trim().toLowerCase();
     const messyText = MESSY_FIELDS[entity].some((path) => {
-      const value = safeGet(document, path);
+      const value = getPath(document, path);
       return typeof value === 'string' && value !== value.trim();
     });
     if (messyEmail || messyText) add('messy_text', document);

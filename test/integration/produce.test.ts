@@ -6,6 +6,7 @@ import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../pipeline/config/project-root.js';
 import { ENTITIES, type Document, type Entity } from '../../pipeline/entities/entities.js';
+import { getPath } from '../../pipeline/entities/paths.js';
 import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { runGeneration } from '../../pipeline/generate/run.js';
 import { mongoSink } from '../../pipeline/generate/sinks.js';
@@ -149,11 +150,10 @@ describe('produce: MongoDB → Kafka', () => {
 
     // The generator's real values, as typed and as normalised; and anything shaped like an email or a +7 phone.
     const secrets = new Set<string>();
-    const contact = (document: Document, path: string) => path.split('.').reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], document);
     const paths: Record<Entity, string[]> = { stores: ['manager.email', 'manager.phone'], products: [], customers: ['email', 'phone'], purchases: ['customer.email', 'customer.phone'] };
     for (const { entity, document } of originals.values()) {
       for (const path of paths[entity]) {
-        const value = contact(document, path);
+        const value = getPath(document, path);
         // Values shorter than an address, or a bare domain (masks keep the domain), say nothing about a person.
         if (typeof value !== 'string' || value.trim().length < 5 || value.trim().startsWith('@')) continue;
         secrets.add(value.trim());
@@ -175,10 +175,10 @@ describe('produce: MongoDB → Kafka', () => {
       expect(original, envelope.source_id).toBeDefined();
       const revealed = revealAll(envelope.document, s.keyring) as Document;
       for (const path of paths[envelope.entity]) {
-        const value = contact(original?.document ?? {}, path);
+        const value = getPath(original?.document ?? {}, path);
         const expected = typeof value === 'string' && value !== '' ? (path.endsWith('email') ? normalizeEmail(value).value : normalizePhone(value).value) : value;
-        expect(contact(revealed, path), `${envelope.source_id} ${path}`).toEqual(expected);
-        const protectedValue = contact(envelope.document, path) as { blind_index?: string } | undefined;
+        expect(getPath(revealed, path), `${envelope.source_id} ${path}`).toEqual(expected);
+        const protectedValue = getPath(envelope.document, path) as { blind_index?: string } | undefined;
         if (path.endsWith('email') && typeof expected === 'string' && protectedValue?.blind_index) {
           const seen = indexByEmail.get(expected);
           if (seen !== undefined) expect(protectedValue.blind_index).toBe(seen);

@@ -6,15 +6,14 @@ import { isOurProcess } from '../../infra/local/processes.js';
 import { servicesDown, servicesStatus, servicesUp } from '../../infra/local/services.js';
 import type { ServiceContext } from '../../infra/local/service.js';
 import { readEnvFile } from '../../pipeline/config/env-file.js';
-import { loadConfig } from '../../pipeline/config/config.js';
+import { localServiceContext } from '../helpers/local-services.js';
 import { quietLogger } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /** A second, MongoDB-only stack in its own state folder; the run's shared services are left alone. */
 describe('services up / status / down', () => {
   const state = makeTempDir('lifecycle');
-  const config = loadConfig({ PICCHA_STATE_DIR: state.path, PICCHA_CACHE_DIR: process.env.PICCHA_CACHE_DIR });
-  const context: ServiceContext = { layout: localLayout(config.stateDir, config.cacheDir), logger: quietLogger };
+  const context = localServiceContext(state.path, quietLogger);
   afterAll(async () => {
     await servicesDown(context);
     state.remove();

@@ -17,10 +17,10 @@ const LOG4J_CONFIG = join(here, 'log4j2.properties');
 const MIN_JAVA = 17;
 
 function requireJava(): void {
-  requireCommand('java', ['-version'], `to run the local Kafka broker (Java ${MIN_JAVA}+)`);
-  const output = spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr;
-  const major = Number(/version "(\d+)/.exec(output)?.[1] ?? 0);
-  if (major < MIN_JAVA) throw new MissingPrerequisiteError(`java ${MIN_JAVA}+ is needed to run the local Kafka broker; found: ${output.split('\n')[0] ?? '?'}`);
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error !== undefined) throw new MissingPrerequisiteError(`java was not found on PATH; it is needed to run the local Kafka broker (Java ${MIN_JAVA}+)`);
+  const major = Number(/version "(\d+)/.exec(result.stderr)?.[1] ?? 0);
+  if (major < MIN_JAVA) throw new MissingPrerequisiteError(`java ${MIN_JAVA}+ is needed to run the local Kafka broker; found: ${result.stderr.split('\n')[0] ?? '?'}`);
 }
 
 /** Fetches the broker's jars with Maven, once per version of the pom. */

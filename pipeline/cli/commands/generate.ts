@@ -7,6 +7,7 @@ import { runGeneration } from '../../generate/run.js';
 import { filesSink, mongoSink, ndjsonSink, type DocumentSink } from '../../generate/sinks.js';
 import { connectMongo } from '../../mongo/client.js';
 import { createProgress } from '../../progress/progress.js';
+import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { formatRows } from '../output.js';
 
@@ -24,11 +25,6 @@ interface GenerateFlags {
   format: 'mongo' | 'files' | 'ndjson';
   out?: string;
 }
-
-const wholeNumber = (flag: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new UserError(`${flag} takes a whole number ≥ 0, got ${JSON.stringify(value)}`);
-  return Number(value);
-};
 
 function collectDefect(value: string, rates: Record<string, number>): Record<string, number> {
   const [kind, rate] = value.split('=');

@@ -1,9 +1,10 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { ENTITIES } from '../../entities/entities.js';
 import { UserError } from '../../errors/user-error.js';
 import { loadFolder, REJECTED_COLLECTION } from '../../load/load.js';
 import { connectMongo } from '../../mongo/client.js';
 import { createProgress } from '../../progress/progress.js';
+import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { formatRows } from '../output.js';
 
@@ -12,11 +13,7 @@ export function loadCommand(): Command {
     .description('load a folder (the seed\'s DIR/<entity>/*.json layout or DIR/<entity>.ndjson) into MongoDB, idempotently')
     .argument('<dir>', 'the folder to load')
     .option('--db <name>', 'the MongoDB database (default: MONGO_DB)')
-    .addOption(new Option('--batch-size <n>', 'documents per bulk write').default(1000).argParser((value) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new UserError(`--batch-size takes a whole number ≥ 1, got ${JSON.stringify(value)}`);
-      return n;
-    }))
+    .option('--batch-size <n>', 'documents per bulk write', wholeNumber('--batch-size', 1), 1000)
     .action(async (dir: string, flags: { db?: string; batchSize: number }) => {
       const { config } = commandContext();
       const { client, db } = await connectMongo({ ...config.mongo, database: flags.db ?? config.mongo.database });

@@ -7,14 +7,9 @@ import { keyringFrom } from '../../pii/keys.js';
 import { produce } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress } from '../../progress/progress.js';
+import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { formatRows } from '../output.js';
-
-const positive = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} takes a whole number ≥ 1, got ${JSON.stringify(value)}`);
-  return n;
-};
 
 interface ProduceFlags {
   follow?: boolean;
@@ -31,9 +26,9 @@ export function produceCommand(): Command {
     .option('--follow', 'keep polling for new and changed documents until interrupted')
     .option('--from-scratch', 'forget the checkpoints and send everything again')
     .option('--entities <names...>', `only these collections (${ENTITIES.join(', ')})`, [...ENTITIES])
-    .option('--batch-size <n>', 'messages per acknowledged send', positive('--batch-size'), 1000)
-    .option('--poll-ms <n>', 'with --follow: pause between passes', positive('--poll-ms'), 500)
-    .option('--lag-ms <n>', 'a pass ends this long before now: the longest a write may take to become visible', positive('--lag-ms'), 2000)
+    .option('--batch-size <n>', 'messages per acknowledged send', wholeNumber('--batch-size', 1), 1000)
+    .option('--poll-ms <n>', 'with --follow: pause between passes', wholeNumber('--poll-ms', 1), 500)
+    .option('--lag-ms <n>', 'a pass ends this long before now: the longest a write may take to become visible', wholeNumber('--lag-ms', 1), 2000)
     .action(async (flags: ProduceFlags) => {
       const { config, logger } = commandContext();
       const unknown = flags.entities.filter((name) => !isEntity(name));

@@ -7,7 +7,7 @@ import { ndjsonSink } from '../../../pipeline/generate/sinks.js';
 import { loadFolder } from '../../../pipeline/load/load.js';
 import { connectMongo } from '../../../pipeline/mongo/client.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
-import { withLocalServices } from '../local-services.js';
+import { withLocalServices } from '../../helpers/local-services.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
 
 async function firstLines(path: string, count: number): Promise<string[]> {

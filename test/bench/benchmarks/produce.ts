@@ -11,7 +11,7 @@ import { protectDocument } from '../../../pipeline/pii/protect.js';
 import { SCHEMA_VERSION, withoutStorageFields } from '../../../pipeline/produce/envelope.js';
 import { produce } from '../../../pipeline/produce/producer.js';
 import { ensureTopics, topicNames } from '../../../pipeline/produce/topics.js';
-import { withLocalServices } from '../local-services.js';
+import { withLocalServices } from '../../helpers/local-services.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
 
 const BATCH = 1000;
