@@ -61,7 +61,7 @@ export const MANIFEST_DEFECTS_COLLECTION = 'generation_defects';
  * generation_defects (one entry per affected document).
  */
 export function mongoSink(db: Db, batchSize = 1000): DocumentSink & { counts: Record<Entity, WriteCounts> } {
-  const writer = new MongoDocumentWriter(db, batchSize);
+  const writer = new MongoDocumentWriter(db, { batchSize, command: 'piccha generate' });
   let indexed = false;
   return {
     counts: writer.counts,
@@ -73,7 +73,7 @@ export function mongoSink(db: Db, batchSize = 1000): DocumentSink & { counts: Re
       await writer.write(entity, document);
     },
     async finish(manifest) {
-      await writer.flush();
+      await writer.close();
       const run = `seed-${manifest.seed}-${manifest.now}`;
       const { defects, ...summary } = manifest;
       const counts = Object.fromEntries(Object.entries(defects).map(([kind, byEntity]) => [kind, Object.fromEntries(Object.entries(byEntity).map(([entity, record]) => [entity, record.count]))]));

@@ -38,7 +38,7 @@ interface Rejection {
  */
 export async function loadFolder(db: Db, dir: string, options: { batchSize?: number; progress?: Progress } = {}): Promise<LoadSummary> {
   await ensureIndexes(db);
-  const writer = new MongoDocumentWriter(db, options.batchSize ?? 1000);
+  const writer = new MongoDocumentWriter(db, { batchSize: options.batchSize ?? 1000 });
   const entities = Object.fromEntries(ENTITIES.map((entity) => [entity, { read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 }])) as Record<Entity, EntitySummary>;
   const unreadable: SourceFailure[] = [];
   const rejections: Rejection[] = [];
@@ -72,7 +72,7 @@ export async function loadFolder(db: Db, dir: string, options: { batchSize?: num
     rejections.push({ _id: `${item.file}:${item.line}`, entity: item.entity, file: item.file, line: item.line, reason: result.reason, raw: item.text.slice(0, 2000), rejected_at: new Date() });
     if (rejections.length >= 1000) await flushRejections();
   }
-  await writer.flush();
+  await writer.close();
   await flushRejections();
   for (const entity of ENTITIES) Object.assign(entities[entity], writer.counts[entity]);
   return { entities, unreadable };

@@ -2,10 +2,15 @@ import { createHash } from 'node:crypto';
 import { MongoBulkWriteError, type Db, type WriteError } from 'mongodb';
 import { BUSINESS_KEYS, ENTITIES, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
 import { bulkWriteChunked } from '../mongo/bulk-write.js';
+import { Lease } from '../mongo/lease.js';
+import { appendToOutbox } from '../outbox/outbox.js';
 
-/** Stored next to each document: when it was loaded, and a hash of its content. */
+/** Stored next to each document: when it was loaded (for people and freshness), and a hash of its content. */
 export const LOADED_AT = '_loaded_at';
 export const CONTENT_HASH = '_content_hash';
+
+/** One writer per database at a time: the outbox's order is then the order of the writes. */
+export const WRITER_LEASE = 'writer';
 
 export interface WriteCounts {
   inserted: number;
@@ -13,40 +18,63 @@ export interface WriteCounts {
   unchanged: number;
 }
 
+export interface WriterOptions {
+  /** Documents per bulk write. */
+  readonly batchSize?: number;
+  /** Named in the writer lease, for whoever waits on it. */
+  readonly command?: string;
+  readonly onWaiting?: (holder: string) => void;
+  /** Stamps `_loaded_at`; nothing downstream depends on it being right. */
+  readonly clock?: () => Date;
+}
+
 type StoredDocument = Document & { _id: string; [LOADED_AT]: Date; [CONTENT_HASH]: string };
 
 const DUPLICATE_KEY = 11000;
 
-/** Business keys, the loader's time (the producer reads incrementally by it) and the rejects' origin. */
+/** Business keys and the rejects' origin. */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const entity of ENTITIES) {
-    const collection = db.collection(entity);
-    await collection.createIndex({ [BUSINESS_KEYS[entity]]: 1 }, { name: `${BUSINESS_KEYS[entity]}_1` });
-    await collection.createIndex({ [LOADED_AT]: 1, _id: 1 }, { name: 'loaded_at_1_id_1' });
+    await db.collection(entity).createIndex({ [BUSINESS_KEYS[entity]]: 1 }, { name: `${BUSINESS_KEYS[entity]}_1` });
   }
   await db.collection('rejected').createIndex({ entity: 1, file: 1 }, { name: 'entity_1_file_1' });
+}
+
+export function contentHash(document: Document): string {
+  return createHash('sha256').update(JSON.stringify(document)).digest('hex');
 }
 
 /**
  * Writes documents into their entity's collection in unordered batches, idempotently: a
  * document's source id is its _id, so loading it again inserts nothing, and a changed one
- * (its content hash differs) is replaced.
+ * (its content hash differs) is replaced. Every version written is appended to the outbox
+ * first (pipeline/outbox/outbox.ts), which is how the producer learns of it.
  *
  * FerretDB's SQLite backend scans the whole collection for every query, _id equality
- * included (its plan says SCAN), so looking loaded documents up one by one is quadratic.
- * Instead, the first time it writes to a collection that holds anything, the writer reads
- * every stored _id and hash in one pass and compares in memory (about 150 bytes a document):
- * new documents are inserted, changed ones replaced, unchanged ones not sent at all.
+ * included, so looking loaded documents up one by one is quadratic. Instead, the first time
+ * it writes to a collection that holds anything, the writer reads every stored _id and hash
+ * in one pass and compares in memory (about 150 bytes a document). A collection that was
+ * empty keeps no such map: the writer then learns of a document written twice from the
+ * duplicate-key error and looks only that one up.
+ *
+ * The writer holds the database's writer lease from its first write to `close()`: a second
+ * load waits for the first instead of interleaving with it.
  */
 export class MongoDocumentWriter {
   private readonly pending = new Map<Entity, StoredDocument[]>();
-  private readonly storedHashes = new Map<Entity, Map<string, string>>();
+  private readonly storedHashes = new Map<Entity, Map<string, string> | null>();
+  private lease: Lease | undefined;
   readonly counts: Record<Entity, WriteCounts>;
+  /** Outbox entries appended twice because the producer sealed their segment meanwhile. */
+  outboxRepeats = 0;
+
+  private readonly batchSize: number;
 
   constructor(
     private readonly db: Db,
-    private readonly batchSize = 1000,
+    private readonly options: WriterOptions = {},
   ) {
+    this.batchSize = options.batchSize ?? 1000;
     this.counts = Object.fromEntries(ENTITIES.map((entity) => [entity, { inserted: 0, updated: 0, unchanged: 0 }])) as Record<Entity, WriteCounts>;
   }
 
@@ -55,61 +83,107 @@ export class MongoDocumentWriter {
     if (typeof sourceId !== 'string' || sourceId === '') throw new Error(`a ${entity} document without ${SOURCE_ID} cannot be written`);
     const batch = this.pending.get(entity) ?? [];
     this.pending.set(entity, batch);
-    const hash = createHash('sha256').update(JSON.stringify(document)).digest('hex');
-    batch.push({ ...document, _id: sourceId, [LOADED_AT]: new Date(0), [CONTENT_HASH]: hash });
-    if (batch.length >= this.batchSize) await this.flushEntity(entity);
+    batch.push({ ...document, _id: sourceId, [LOADED_AT]: new Date(0), [CONTENT_HASH]: contentHash(document) });
+    if (batch.length >= this.batchSize) await this.releasingOnError(() => this.flushEntity(entity));
   }
 
   async flush(): Promise<void> {
-    for (const entity of this.pending.keys()) await this.flushEntity(entity);
+    for (const entity of this.pending.keys()) await this.releasingOnError(() => this.flushEntity(entity));
+  }
+
+  /** A writer that failed is done: it lets the next one in rather than hold the lease until exit. */
+  private async releasingOnError(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      await this.lease?.release().catch(() => undefined);
+      this.lease = undefined;
+      throw error;
+    }
+  }
+
+  /** Flushes what is pending and lets the next writer in. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.lease?.release();
+      this.lease = undefined;
+    }
   }
 
   /**
    * The _id and content hash of every stored document of the collection, read in one pass the
-   * first time the collection is written to, when it holds anything at all.
+   * first time the collection is written to; null when it was empty then.
    */
-  private async storedHashesOf(entity: Entity): Promise<Map<string, string>> {
-    let hashes = this.storedHashes.get(entity);
-    if (!hashes) {
+  private async storedHashesOf(entity: Entity): Promise<Map<string, string> | null> {
+    if (this.storedHashes.has(entity)) return this.storedHashes.get(entity) ?? null;
+    const collection = this.db.collection<StoredDocument>(entity);
+    let hashes: Map<string, string> | null = null;
+    if ((await collection.findOne({}, { projection: { _id: 1 } })) !== null) {
       hashes = new Map();
-      const collection = this.db.collection<StoredDocument>(entity);
-      if ((await collection.findOne({}, { projection: { _id: 1 } })) !== null) {
-        for await (const stored of collection.find({}, { projection: { [CONTENT_HASH]: 1 }, batchSize: 10_000 })) hashes.set(stored._id, stored[CONTENT_HASH]);
-      }
-      this.storedHashes.set(entity, hashes);
+      for await (const stored of collection.find({}, { projection: { [CONTENT_HASH]: 1 }, batchSize: 10_000 })) hashes.set(stored._id, stored[CONTENT_HASH]);
     }
+    this.storedHashes.set(entity, hashes);
     return hashes;
   }
 
   private async flushEntity(entity: Entity): Promise<void> {
-    const batch = this.pending.get(entity) ?? [];
-    if (batch.length === 0) return;
+    const queued = this.pending.get(entity) ?? [];
+    if (queued.length === 0) return;
     this.pending.set(entity, []);
+    this.lease ??= await Lease.acquire(this.db, WRITER_LEASE, { command: this.options.command ?? 'piccha load', wait: true, onWaiting: (holder) => this.options.onWaiting?.(`${holder.command} (pid ${holder.pid})`) });
+    await this.lease.assertHeld();
+    // The same source id twice in one batch: the later version is the one that counts.
+    const latest = new Map(queued.map((document) => [document._id, document]));
+    const batch = [...latest.values()];
+    this.counts[entity].updated += queued.length - batch.length;
     const hashes = await this.storedHashesOf(entity);
-    // Stamped right before the write, so that a document becomes visible within moments of its
-    // stamp: the producer's watermark relies on that (pipeline/produce/watermark.ts).
-    const stampedAt = new Date();
-    for (const document of batch) document[LOADED_AT] = stampedAt;
-    const collection = this.db.collection<StoredDocument>(entity);
-    const fresh = batch.filter((document) => !hashes.has(document._id));
-    const changed = batch.filter((document) => hashes.has(document._id) && hashes.get(document._id) !== document[CONTENT_HASH]);
+    const loadedAt = this.options.clock?.() ?? new Date();
+    for (const document of batch) document[LOADED_AT] = loadedAt;
+    const fresh = batch.filter((document) => !hashes?.has(document._id));
+    const changed = batch.filter((document) => hashes?.has(document._id) === true && hashes.get(document._id) !== document[CONTENT_HASH]);
     this.counts[entity].unchanged += batch.length - fresh.length - changed.length;
-    if (fresh.length > 0) {
-      try {
-        this.counts[entity].inserted += (await collection.insertMany(fresh, { ordered: false })).insertedCount;
-      } catch (error) {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
-        const writeErrors: WriteError[] = ([] as WriteError[]).concat(error.writeErrors);
-        const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
-        if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
-        this.counts[entity].inserted += error.insertedCount;
-        // Written meanwhile by someone else, or twice in this batch: this version wins.
-        const taken = new Set(writeErrors.map((writeError) => writeError.index));
-        changed.push(...fresh.filter((_, index) => taken.has(index)));
+    // The outbox first: a crash between the two writes re-sends a version, never loses one.
+    this.outboxRepeats += await appendToOutbox(this.db, entity, [...fresh, ...changed]);
+    const taken = await this.insertFresh(entity, fresh);
+    if (hashes === null) {
+      // Without a map, a document written earlier in this run shows up here: replace it only if it changed.
+      const stored = await this.hashesById(entity, taken.map((document) => document._id));
+      for (const document of taken) {
+        if (stored.get(document._id) === document[CONTENT_HASH]) this.counts[entity].unchanged += 1;
+        else changed.push(document);
       }
-    }
-    await bulkWriteChunked(collection, changed.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })));
+    } else changed.push(...taken);
+    await bulkWriteChunked(this.db.collection<StoredDocument>(entity), changed.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })));
     this.counts[entity].updated += changed.length;
-    for (const document of batch) hashes.set(document._id, document[CONTENT_HASH]);
+    if (hashes !== null) for (const document of batch) hashes.set(document._id, document[CONTENT_HASH]);
+  }
+
+  /** Inserts the documents, counts those inserted, and returns those whose _id was taken already. */
+  private async insertFresh(entity: Entity, documents: StoredDocument[]): Promise<StoredDocument[]> {
+    if (documents.length === 0) return [];
+    try {
+      this.counts[entity].inserted += (await this.db.collection<StoredDocument>(entity).insertMany(documents, { ordered: false })).insertedCount;
+      return [];
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const writeErrors: WriteError[] = ([] as WriteError[]).concat(error.writeErrors);
+      const other = writeErrors.find((writeError) => writeError.code !== DUPLICATE_KEY);
+      if (other) throw new Error(`writing ${entity}: ${other.errmsg ?? 'write error'}`, { cause: error });
+      this.counts[entity].inserted += error.insertedCount;
+      const taken = new Set(writeErrors.map((writeError) => writeError.index));
+      return documents.filter((_, index) => taken.has(index));
+    }
+  }
+
+  private async hashesById(entity: Entity, ids: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const collection = this.db.collection<StoredDocument>(entity);
+    for (const id of ids) {
+      const stored = await collection.findOne({ _id: id }, { projection: { [CONTENT_HASH]: 1 } });
+      if (stored) found.set(id, stored[CONTENT_HASH]);
+    }
+    return found;
   }
 }

@@ -26,3 +26,23 @@ export const PII_POLICY: Readonly<Record<Entity, readonly PiiField[]>> = {
     { path: 'customer.phone', kind: 'phone' },
   ],
 };
+
+/**
+ * Identifiers (dotted paths, `*` for an array position) that are shaped like phone numbers but name no person (a barcode, a company's
+ * tax number): the producer's scan for personal data outside the policy leaves them alone.
+ */
+export const NOT_PII: Readonly<Record<Entity, readonly string[]>> = {
+  stores: [],
+  products: ['barcode', 'manufacturer.inn'],
+  customers: [],
+  purchases: ['items.*.barcode', 'items.*.manufacturer.inn'],
+};
+
+/** Whether a dotted path matches one of the patterns, `*` standing for any array position. */
+export function matchesAny(path: string, patterns: readonly string[]): boolean {
+  const parts = path.split('.');
+  return patterns.some((pattern) => {
+    const wanted = pattern.split('.');
+    return wanted.length === parts.length && wanted.every((part, index) => part === parts[index] || (part === '*' && /^\d+$/.test(parts[index] ?? '')));
+  });
+}

@@ -1,39 +1,39 @@
-import type { Db } from 'mongodb';
+import type { Db, ObjectId } from 'mongodb';
 import type { Entity } from '../entities/entities.js';
 
 export const CHECKPOINTS_COLLECTION = 'producer_checkpoints';
 
 /**
- * How far the producer got with one collection into one topic (the checkpoint's _id), as the
- * broker acknowledged it. `watermark`:
- * every document loaded at or before it is in Kafka. `pass`: a pass under way, over documents
- * loaded after the watermark and up to `until`, of which the first `position` (in the
- * collection's natural order) are in Kafka.
+ * How far the producer got with one entity's outbox into one topic (the checkpoint's _id), as
+ * the broker acknowledged it: in outbox segment `segment`, the first `position` entries, the
+ * last of them `last_id`; `done` once the whole segment is in Kafka.
  */
 export interface Checkpoint {
   /** The topic. */
   readonly _id: string;
   readonly entity: Entity;
-  readonly watermark: Date;
-  readonly pass: { readonly until: Date; readonly position: number } | null;
+  readonly segment: number;
+  readonly position: number;
+  readonly last_id: ObjectId | null;
+  readonly done: boolean;
   readonly updated_at: Date;
 }
 
-export const EPOCH = new Date(0);
+export type CheckpointState = Omit<Checkpoint, '_id' | 'entity' | 'updated_at'>;
 
-export async function readCheckpoint(db: Db, topic: string, entity: Entity): Promise<Checkpoint> {
-  const found = await db.collection<Checkpoint>(CHECKPOINTS_COLLECTION).findOne({ _id: topic });
-  return found ?? { _id: topic, entity, watermark: EPOCH, pass: null, updated_at: EPOCH };
+export async function readCheckpoint(db: Db, topic: string): Promise<Checkpoint | null> {
+  return db.collection<Checkpoint>(CHECKPOINTS_COLLECTION).findOne({ _id: topic });
 }
 
-export async function writeCheckpoint(db: Db, checkpoint: Omit<Checkpoint, 'updated_at'>): Promise<void> {
-  await db.collection<Checkpoint>(CHECKPOINTS_COLLECTION).updateOne(
-    { _id: checkpoint._id },
-    { $set: { entity: checkpoint.entity, watermark: checkpoint.watermark, pass: checkpoint.pass, updated_at: new Date() } },
-    { upsert: true },
-  );
+/** A checkpoint only moves forward: a state that is not after the stored one is refused. */
+export function isAfter(next: CheckpointState, previous: CheckpointState | null): boolean {
+  if (previous === null) return true;
+  if (next.segment !== previous.segment) return next.segment > previous.segment;
+  if (next.position !== previous.position) return next.position > previous.position;
+  return next.done && !previous.done;
 }
 
-export async function resetCheckpoints(db: Db, topics: readonly string[]): Promise<void> {
-  await db.collection<Checkpoint>(CHECKPOINTS_COLLECTION).deleteMany({ _id: { $in: [...topics] } });
+export async function writeCheckpoint(db: Db, topic: string, entity: Entity, previous: CheckpointState | null, next: CheckpointState): Promise<void> {
+  if (!isAfter(next, previous)) throw new Error(`checkpoint of ${topic} would move backwards (segment ${previous?.segment}, position ${previous?.position} → segment ${next.segment}, position ${next.position})`);
+  await db.collection<Checkpoint>(CHECKPOINTS_COLLECTION).updateOne({ _id: topic }, { $set: { entity, ...next, updated_at: new Date() } }, { upsert: true });
 }

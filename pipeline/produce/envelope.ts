@@ -18,6 +18,8 @@ export interface Envelope {
   /** When the loader wrote this version into MongoDB. */
   readonly loaded_at: string;
   readonly pii_key_id: string;
+  /** sha256 of the source document's content: equal hashes are the same version. */
+  readonly content_hash: string;
   readonly document: Document;
 }
 
@@ -29,7 +31,8 @@ export interface DeadLetter {
   readonly reason: string;
   readonly failed_at: string;
   readonly pii_key_id: string;
-  readonly document: Document;
+  /** The document with its personal data protected; null when even that failed (the reason says why). */
+  readonly document: Document | null;
 }
 
 export const HEADERS = { entity: 'entity', schemaVersion: 'schema-version', contentType: 'content-type' } as const;

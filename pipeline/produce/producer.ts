@@ -1,17 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
-import type { Db } from 'mongodb';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import type { Db, ObjectId } from 'mongodb';
 import { businessKeyOf, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
-import { LOADED_AT } from '../load/mongo-writer.js';
 import { UserError } from '../errors/user-error.js';
+import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
 import type { Logger } from '../log/logger.js';
+import { Lease, type LeaseHolder } from '../mongo/lease.js';
+import { appendToOutbox, dropSegment, readSegment, sealSegments } from '../outbox/outbox.js';
 import type { PiiKeyring } from '../pii/keys.js';
 import { protectDocument } from '../pii/protect.js';
-import { readCheckpoint, resetCheckpoints, writeCheckpoint, type Checkpoint } from './checkpoints.js';
+import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoints.js';
 import { HEADERS, SCHEMA_VERSION, withoutStorageFields, type DeadLetter, type Envelope } from './envelope.js';
 import { ensureTopics, type TopicNames } from './topics.js';
 import { rejectionReason } from './validate.js';
-import { readPass } from './watermark.js';
 
 export interface ProduceOptions {
   readonly entities: readonly Entity[];
@@ -19,17 +20,20 @@ export interface ProduceOptions {
   readonly partitions: number;
   /** Messages per acknowledged send; also the most a restart can send twice. */
   readonly batchSize: number;
-  /** Keep polling for new and changed documents until `signal` aborts. */
+  /** Keep draining the outbox until `signal` aborts. */
   readonly follow: boolean;
+  /** With `follow`: the pause between passes. */
   readonly pollMs: number;
-  /** How far behind now a pass ends: the longest a write may take to become visible. */
-  readonly lagMs: number;
-  /** Forget the checkpoints and send everything again. */
+  /** Send every stored document again (a replay), then go on as usual. */
   readonly fromScratch: boolean;
-  /** Without it, PII is sent in plaintext: for the benchmark's comparison only. */
-  readonly keyring: PiiKeyring | undefined;
+  /** Protects emails and phones; there is no way to produce without it. */
+  readonly keyring: PiiKeyring;
+  /** Wait for another producer of the same topics to finish instead of refusing. */
+  readonly wait?: boolean;
+  readonly leaseTtlMs?: number;
   readonly signal?: AbortSignal;
   readonly onSent?: (entity: Entity, messages: number) => void;
+  readonly onWaiting?: (holder: LeaseHolder) => void;
 }
 
 export interface EntityTotals {
@@ -40,70 +44,179 @@ export interface EntityTotals {
 
 export type ProduceSummary = Record<Entity, EntityTotals>;
 
+/** The delivery settings: idempotent, one request in flight (order per partition), retried with backoff. */
+export const PRODUCER_CONFIG: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+};
+/** Acknowledged by every in-sync replica, gzip-compressed. */
+export const SEND_SETTINGS = { acks: -1, compression: CompressionTypes.GZIP } as const;
+
 const headers = (entity: Entity) => ({ [HEADERS.entity]: entity, [HEADERS.schemaVersion]: String(SCHEMA_VERSION), [HEADERS.contentType]: 'application/json' });
 
-function toMessages(entity: Entity, stored: Document, options: ProduceOptions, now: string): { message: Message; dead: boolean } {
+/**
+ * The message for one stored document: validated on the plain document, then protected. A
+ * document that fails either becomes a dead letter, protected too (or without its document
+ * when protection itself failed), so nothing personal leaves in plaintext and nothing stops the run.
+ */
+export function toMessage(entity: Entity, stored: Document, keyring: PiiKeyring, now: string): { message: Message; dead: boolean } {
   const plain = withoutStorageFields(stored);
-  const document = options.keyring ? protectDocument(entity, plain, options.keyring) : plain;
   const sourceId = String(plain[SOURCE_ID]);
-  const keyId = options.keyring?.active.id ?? 'none';
-  const reason = rejectionReason(entity, plain);
-  if (reason !== undefined) {
-    const letter: DeadLetter = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, reason, failed_at: now, pii_key_id: keyId, document };
+  let reason = rejectionReason(entity, plain);
+  let document: Document | null;
+  try {
+    document = protectDocument(entity, sourceId, plain, keyring);
+  } catch (error) {
+    document = null;
+    reason = `personal data could not be protected: ${(error as Error).message}`;
+  }
+  if (reason !== undefined || document === null) {
+    const letter: DeadLetter = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, reason: reason ?? 'unknown', failed_at: now, pii_key_id: keyring.active.id, document };
     return { dead: true, message: { key: sourceId, value: JSON.stringify(letter), headers: headers(entity) } };
   }
   const loadedAt = stored[LOADED_AT] instanceof Date ? stored[LOADED_AT].toISOString() : '';
-  const envelope: Envelope = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, op: 'upsert', emitted_at: now, loaded_at: loadedAt, pii_key_id: keyId, document };
+  const contentHash = typeof stored[CONTENT_HASH] === 'string' ? stored[CONTENT_HASH] : '';
+  const envelope: Envelope = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, op: 'upsert', emitted_at: now, loaded_at: loadedAt, pii_key_id: keyring.active.id, content_hash: contentHash, document };
   return { dead: false, message: { key: businessKeyOf(entity, plain) ?? sourceId, value: JSON.stringify(envelope), headers: headers(entity) } };
 }
 
-/** Sends one batch and waits for all in-sync replicas to acknowledge it. */
-async function send(producer: Producer, topics: TopicNames, entity: Entity, messages: Message[], dead: Message[]): Promise<void> {
-  const topicMessages = [];
-  if (messages.length > 0) topicMessages.push({ topic: topics.entities[entity], messages });
-  if (dead.length > 0) topicMessages.push({ topic: topics.deadLetter, messages: dead });
-  if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.GZIP });
+interface Run {
+  readonly db: Db;
+  readonly producer: Producer;
+  readonly options: ProduceOptions;
+  readonly leases: ReadonlyMap<Entity, Lease>;
+  readonly summary: ProduceSummary;
+  readonly logger: Logger;
 }
 
-async function runPass(db: Db, producer: Producer, entity: Entity, options: ProduceOptions, totals: EntityTotals, logger: Logger): Promise<void> {
-  const topic = options.topics.entities[entity];
-  const checkpoint = await readCheckpoint(db, topic, entity);
-  const pass = checkpoint.pass ?? { until: new Date(Date.now() - options.lagMs), position: 0 };
-  if (pass.until <= checkpoint.watermark) return;
-  const current: Checkpoint & { pass: typeof pass } = { ...checkpoint, pass };
-  let messages: Message[] = [];
-  let dead: Message[] = [];
-  let position = pass.position;
-  const flush = async (through: number) => {
-    await send(producer, options.topics, entity, messages, dead);
-    totals.sent += messages.length;
-    totals.deadLettered += dead.length;
-    options.onSent?.(entity, messages.length + dead.length);
-    messages = [];
-    dead = [];
-    position = through;
-    await writeCheckpoint(db, { _id: topic, entity, watermark: checkpoint.watermark, pass: { until: pass.until, position } });
-  };
-  const now = new Date().toISOString();
-  let last = position;
-  for await (const item of readPass(db, entity, current, options.batchSize)) {
-    last = item.position;
-    if (item.document !== undefined) {
-      const { message, dead: isDead } = toMessages(entity, item.document, options, now);
-      (isDead ? dead : messages).push(message);
-    }
-    if (messages.length + dead.length >= options.batchSize) await flush(item.position);
-    if (options.signal?.aborted === true && messages.length + dead.length === 0) return;
-  }
-  await flush(last);
-  await writeCheckpoint(db, { _id: topic, entity, watermark: pass.until, pass: null });
-  totals.passes += 1;
-  logger.debug({ entity, until: pass.until }, 'pass complete');
+/** Sends one batch and waits for all in-sync replicas to acknowledge it. */
+async function send(run: Run, entity: Entity, messages: Message[], dead: Message[]): Promise<void> {
+  const topicMessages = [];
+  if (messages.length > 0) topicMessages.push({ topic: run.options.topics.entities[entity], messages });
+  if (dead.length > 0) topicMessages.push({ topic: run.options.topics.deadLetter, messages: dead });
+  if (topicMessages.length === 0) return;
+  // Fencing: a producer that lost its lease to another must not send on its behalf.
+  await run.leases.get(entity)?.assertHeld();
+  await run.producer.sendBatch({ topicMessages, ...SEND_SETTINGS });
 }
 
 /**
- * Streams the collections to Kafka: a snapshot first, then (with `follow`) every new or
- * changed document, resuming from the last acknowledged position after a restart.
+ * Sends one sealed segment from where the checkpoint says, then drops it. The resume position
+ * is trusted only when the entry found there is the one recorded; otherwise the whole segment
+ * is sent again (duplicates, never a gap).
+ */
+async function drainSegment(run: Run, entity: Entity, segment: number, stored: CheckpointState | null): Promise<CheckpointState | null> {
+  const { db, options } = run;
+  const topic = options.topics.entities[entity];
+  const totals = run.summary[entity];
+  let checkpoint = stored;
+  // A segment below the checkpoint's was written late by a writer that then appended its
+  // entries again further on: it is sent whole and dropped, without a checkpoint of its own.
+  const tracked = checkpoint === null || segment >= checkpoint.segment;
+  const resume = checkpoint?.segment === segment ? checkpoint : null;
+  if (resume?.done === true) {
+    await dropSegment(db, entity, segment);
+    return checkpoint;
+  }
+  let skip = resume?.position ?? 0;
+  for (;;) {
+    let position = 0;
+    let messages: Message[] = [];
+    let dead: Message[] = [];
+    let lastId: ObjectId | null = null;
+    let mismatch = false;
+    let stopped = false;
+    const flush = async () => {
+      await send(run, entity, messages, dead);
+      totals.sent += messages.length;
+      totals.deadLettered += dead.length;
+      options.onSent?.(entity, messages.length + dead.length);
+      messages = [];
+      dead = [];
+      const next: CheckpointState = { segment, position, last_id: lastId, done: false };
+      if (tracked && position > 0 && (checkpoint === null || checkpoint.segment !== segment || position > checkpoint.position)) {
+        await writeCheckpoint(db, topic, entity, checkpoint, next);
+        checkpoint = next;
+      }
+    };
+    const now = new Date().toISOString();
+    const cursor = readSegment(db, entity, segment, options.batchSize);
+    try {
+      for await (const entry of cursor) {
+        position += 1;
+        lastId = entry._id ?? null;
+        if (position < skip) continue;
+        if (position === skip) {
+          mismatch = resume?.last_id == null || entry._id === undefined || !entry._id.equals(resume.last_id);
+          if (mismatch) break;
+          continue;
+        }
+        const { message, dead: isDead } = toMessage(entity, entry.document, options.keyring, now);
+        (isDead ? dead : messages).push(message);
+        if (messages.length + dead.length >= options.batchSize) {
+          await flush();
+          stopped = options.signal?.aborted === true;
+          if (stopped) break;
+        }
+      }
+    } finally {
+      await cursor.close();
+    }
+    if (stopped) return checkpoint;
+    if (mismatch || (skip > 0 && position < skip)) {
+      run.logger.warn({ entity, segment, position: skip }, 'the outbox segment changed since the checkpoint; sending it again from its start');
+      skip = 0;
+      continue;
+    }
+    await flush();
+    if (!tracked) {
+      await dropSegment(db, entity, segment);
+      return checkpoint;
+    }
+    const done: CheckpointState = { segment, position, last_id: lastId, done: true };
+    await writeCheckpoint(db, topic, entity, checkpoint, done);
+    await dropSegment(db, entity, segment);
+    return done;
+  }
+}
+
+/** One pass: seals the entity's open outbox segment and sends every sealed one, in order. */
+async function drainEntity(run: Run, entity: Entity): Promise<void> {
+  const segments = await sealSegments(run.db, entity);
+  const stored = await readCheckpoint(run.db, run.options.topics.entities[entity]);
+  let checkpoint: CheckpointState | null = stored && { segment: stored.segment, position: stored.position, last_id: stored.last_id, done: stored.done };
+  for (const segment of segments) {
+    if (run.options.signal?.aborted === true) return;
+    checkpoint = await drainSegment(run, entity, segment, checkpoint);
+  }
+  run.summary[entity].passes += 1;
+}
+
+/** A replay: every stored document appended to the outbox again, with writers held off meanwhile. */
+async function enqueueEverything(db: Db, entities: readonly Entity[], batchSize: number, options: ProduceOptions): Promise<void> {
+  const writers = await Lease.acquire(db, WRITER_LEASE, { command: 'piccha produce --from-scratch', wait: true, signal: options.signal, onWaiting: options.onWaiting });
+  try {
+    for (const entity of entities) {
+      let batch: Document[] = [];
+      for await (const stored of db.collection<Document>(entity).find({}, { batchSize })) {
+        batch.push(stored);
+        if (batch.length >= batchSize) {
+          await appendToOutbox(db, entity, batch);
+          batch = [];
+        }
+      }
+      await appendToOutbox(db, entity, batch);
+    }
+  } finally {
+    await writers.release();
+  }
+}
+
+/**
+ * Streams what the writers put in the outbox to Kafka: once (everything written before the
+ * run started), or with `follow` until `signal` aborts. One producer per topic at a time.
  */
 export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, logger: Logger): Promise<ProduceSummary> {
   const admin = kafka.admin();
@@ -115,34 +228,27 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
   } finally {
     await admin.disconnect();
   }
-  if (options.fromScratch) await resetCheckpoints(db, options.entities.map((entity) => options.topics.entities[entity]));
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
-  });
-  await producer.connect();
-  const summary = Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary;
-  // Without --follow, a run ends once it has sent everything written before it started: its
-  // pass must reach the start time, which it may only do a lag after it. Waiting the lag first
-  // costs less than a second pass (every pass reads the whole collection on FerretDB).
-  const startedAt = Date.now();
-  if (!options.follow) await sleep(options.lagMs, undefined, { signal: options.signal }).catch(() => undefined);
+  const leases = new Map<Entity, Lease>();
+  const producer = kafka.producer(PRODUCER_CONFIG);
   try {
+    for (const entity of options.entities) {
+      const name = `produce ${options.topics.entities[entity]}`;
+      leases.set(entity, await Lease.acquire(db, name, { command: 'piccha produce', wait: options.wait, ttlMs: options.leaseTtlMs, signal: options.signal, onWaiting: options.onWaiting }));
+    }
+    if (options.fromScratch) await enqueueEverything(db, options.entities, options.batchSize, options);
+    await producer.connect();
+    const run: Run = { db, producer, options, leases, logger, summary: Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary };
     for (;;) {
-      const passStart = Date.now();
       for (const entity of options.entities) {
         if (options.signal?.aborted === true) break;
-        await runPass(db, producer, entity, options, summary[entity], logger);
+        await drainEntity(run, entity);
       }
-      if (options.signal?.aborted === true) break;
-      if (!options.follow && passStart - options.lagMs >= startedAt) break;
-      const wait = options.follow ? options.pollMs : Math.max(0, startedAt + options.lagMs - Date.now());
-      await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
+      if (!options.follow || options.signal?.aborted === true) break;
+      await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
     }
+    return run.summary;
   } finally {
     await producer.disconnect();
+    for (const lease of leases.values()) await lease.release().catch(() => undefined);
   }
-  return summary;
 }

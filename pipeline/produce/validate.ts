@@ -21,7 +21,7 @@ export function rejectionReason(entity: Entity, document: Document): string | un
   for (const [field, type] of TYPES[entity]) {
     const value = document[field];
     if (value === undefined || value === null) continue;
-    if (typeOf(value) !== type) return `${field} should be ${type === 'array' ? 'an array' : `a ${type}`}, got ${typeOf(value)}`;
+    if (typeOf(value) !== type) return `${field} should be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, got ${typeOf(value)}`;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { CONFIG_VARIABLES } from '../../pipeline/config/config.js';
 import { projectRoot } from '../../pipeline/config/project-root.js';
 
 export interface CliResult {
@@ -8,8 +9,8 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** The variables the CLI reads, cleared so that a developer's shell cannot change a test's outcome. */
-const CLEARED = ['PICCHA_STATE_DIR', 'PICCHA_LOG_LEVEL', 'MONGO_URL', 'MONGO_DB', 'KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_DATA_PATH'];
+/** Every variable the CLI reads except the shared build cache, cleared so that a developer's shell cannot change a test's outcome. */
+const CLEARED = CONFIG_VARIABLES.filter((name) => name !== 'PICCHA_CACHE_DIR');
 
 /** Runs `piccha` from the sources, as a separate process, the way a user runs it. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {

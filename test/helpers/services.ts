@@ -1,16 +1,20 @@
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../pipeline/config/config.js';
 import { createLogger, type Logger } from '../../pipeline/log/logger.js';
+import { makeTempDir } from './temp-dir.js';
 
 /** The Kafka broker and MongoDB-protocol server the integration run started. */
 export function testServices() {
   return inject('services');
 }
 
-/** Environment that points the CLI and the config at the test services. */
+/**
+ * Environment that points the CLI and the config at the test services, with a state folder of
+ * its own: what one command writes there (pii.env, an embedded ClickHouse) cannot change another's outcome.
+ */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   const services = testServices();
-  return { PICCHA_STATE_DIR: services.stateDir, KAFKA_BROKERS: services.kafkaBrokers, MONGO_URL: services.mongoUrl, ...extra };
+  return { PICCHA_STATE_DIR: makeTempDir('state').path, KAFKA_BROKERS: services.kafkaBrokers, MONGO_URL: services.mongoUrl, ...extra };
 }
 
 export function testConfig(extra: Record<string, string> = {}): Config {

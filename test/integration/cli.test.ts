@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { testEnv } from '../helpers/services.js';
+import { testEnv, testServices } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('piccha CLI', () => {
@@ -56,7 +56,8 @@ describe('piccha CLI', () => {
   });
 
   it('shows the test services answering on 127.0.0.1', async () => {
-    const result = await runCli(['services', 'status'], testEnv());
+    // `status` reads the run files in the services' own state folder.
+    const result = await runCli(['services', 'status'], testEnv({ PICCHA_STATE_DIR: testServices().stateDir }));
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka broker\s+answering\s+127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(/MongoDB protocol \(FerretDB\)\s+answering\s+127\.0\.0\.1:\d+/);

@@ -1,9 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../pipeline/config/config.js';
 import { blindIndex, decrypt, encrypt, PiiDecryptionError } from '../../pipeline/pii/cipher.js';
 import { generateKeys, keyringFrom, type PiiKeyring } from '../../pipeline/pii/keys.js';
 import { mask, normalizeEmail, normalizePhone } from '../../pipeline/pii/normalize.js';
-import { protectDocument, revealAll } from '../../pipeline/pii/protect.js';
+import { protectDocument, revealDocument } from '../../pipeline/pii/protect.js';
 
 function keyring(...ids: string[]): PiiKeyring {
   const index = generateKeys().indexKey;
@@ -40,41 +41,66 @@ describe('PII normalisation', () => {
   });
 });
 
+const AT = { entity: 'customers', sourceId: 'customers-1-1', path: 'email' } as const;
+
 describe('PII encryption', () => {
   it('round-trips under the key named in the token, with a fresh nonce each time', () => {
     const keys = keyring('k1');
-    const a = encrypt('email', 'ivan@mail.ru', keys);
-    const b = encrypt('email', 'ivan@mail.ru', keys);
+    const a = encrypt('email', 'ivan@mail.ru', keys, AT);
+    const b = encrypt('email', 'ivan@mail.ru', keys, AT);
     expect(a).not.toBe(b);
-    expect(a).toMatch(/^pii1\.email\.k1\./);
-    expect(decrypt(a, keys)).toEqual({ kind: 'email', keyId: 'k1', plaintext: 'ivan@mail.ru' });
+    expect(a).toMatch(/^pii2\.email\.k1\./);
+    expect(decrypt(a, keys, AT)).toEqual({ kind: 'email', keyId: 'k1', plaintext: 'ivan@mail.ru' });
   });
 
   it('rotates: new values use the first key, old ones still decrypt with theirs', () => {
     const [k1, k2, index] = [generateKeys().key, generateKeys().key, generateKeys().indexKey];
     const before = keyringFrom({ PICCHA_PII_KEYS: `k1:${k1}`, PICCHA_PII_INDEX_KEY: index });
     const after = keyringFrom({ PICCHA_PII_KEYS: `k2:${k2},k1:${k1}`, PICCHA_PII_INDEX_KEY: index });
-    const token = encrypt('phone', '+79161234567', before);
-    expect(encrypt('phone', '+79161234567', after)).toMatch(/^pii1\.phone\.k2\./);
-    expect(decrypt(token, after).plaintext).toBe('+79161234567');
+    const token = encrypt('phone', '+79161234567', before, AT);
+    expect(encrypt('phone', '+79161234567', after, AT)).toMatch(/^pii2\.phone\.k2\./);
+    expect(decrypt(token, after, AT).plaintext).toBe('+79161234567');
     expect(blindIndex('phone', '+79161234567', after)).toBe(blindIndex('phone', '+79161234567', before));
   });
 
   it('fails clearly on a wrong key, an unknown key id, a changed value or a swapped kind', () => {
-    const token = encrypt('email', 'ivan@mail.ru', keyring('k1'));
-    expect(() => decrypt(token, keyring('k1'))).toThrow(new PiiDecryptionError('authentication failed under key id k1: a wrong key, or a changed value'));
-    expect(() => decrypt(token, keyring('k9'))).toThrow('key id k1 is not among PICCHA_PII_KEYS');
+    const token = encrypt('email', 'ivan@mail.ru', keyring('k1'), AT);
+    expect(() => decrypt(token, keyring('k1'), AT)).toThrow(/^authentication failed under key id k1 for customers customers-1-1 field email/);
+    expect(() => decrypt(token, keyring('k9'), AT)).toThrow('key id k1 is not among PICCHA_PII_KEYS');
     const keys = keyring('k1');
-    const good = encrypt('email', 'ivan@mail.ru', keys);
+    const good = encrypt('email', 'ivan@mail.ru', keys, AT);
     const parts = good.split('.');
     const tampered = [...parts.slice(0, 4), `${parts[4]?.startsWith('A') === true ? 'B' : 'A'}${parts[4]?.slice(1) ?? ''}`].join('.');
-    expect(() => decrypt(tampered, keys)).toThrow(PiiDecryptionError);
-    expect(() => decrypt(good.replace('pii1.email.', 'pii1.phone.'), keys)).toThrow(PiiDecryptionError);
+    expect(() => decrypt(tampered, keys, AT)).toThrow(PiiDecryptionError);
+    expect(() => decrypt(good.replace('pii2.email.', 'pii2.phone.'), keys, AT)).toThrow(PiiDecryptionError);
   });
 
-  it('blind-indexes equal values equally, and differently under another index key', () => {
+  it('binds a value to its entity, document and field: moved anywhere else it does not decrypt', () => {
     const keys = keyring('k1');
-    expect(blindIndex('email', 'ivan@mail.ru', keys)).toBe(blindIndex('email', 'ivan@mail.ru', keys));
+    const token = encrypt('email', 'ivan@mail.ru', keys, AT);
+    expect(() => decrypt(token, keys, { ...AT, path: 'manager.email' })).toThrow(PiiDecryptionError);
+    expect(() => decrypt(token, keys, { ...AT, entity: 'purchases' })).toThrow(PiiDecryptionError);
+    expect(() => decrypt(token, keys, { ...AT, sourceId: 'customers-1-2' })).toThrow(PiiDecryptionError);
+  });
+
+  it('accepts only the canonical base64 spelling: a changed spare bit is refused', () => {
+    const keys = keyring('k1');
+    const token = encrypt('email', 'ivan@mail.ru', keys, AT);
+    const body = token.split('.')[4] ?? '';
+    // The last character of a body whose length is not a multiple of 4 carries spare bits.
+    expect(body.length % 4).not.toBe(0);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = body.at(-1) ?? 'A';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1] ?? 'A';
+    const altered = `${token.slice(0, -1)}${sibling}`;
+    expect(Buffer.from(altered.split('.')[4] ?? '', 'base64url')).toEqual(Buffer.from(body, 'base64url'));
+    expect(() => decrypt(altered, keys, AT)).toThrow('not a canonical protected value');
+  });
+
+  it('blind-indexes as the README says: HMAC-SHA256 of "<kind>:<normalised value>" in URL-safe base64', () => {
+    const keys = keyring('k1');
+    const expected = createHmac('sha256', keys.indexKey).update('email:ivan@mail.ru').digest('base64url');
+    expect(blindIndex('email', 'ivan@mail.ru', keys)).toBe(expected);
     expect(blindIndex('email', 'ivan@mail.ru', keys)).not.toBe(blindIndex('email', 'petr@mail.ru', keys));
     expect(blindIndex('email', 'ivan@mail.ru', keys)).not.toBe(blindIndex('email', 'ivan@mail.ru', keyring('k1')));
   });
@@ -98,22 +124,51 @@ describe('PII keys from the environment', () => {
 });
 
 describe('protectDocument', () => {
+  const PEOPLE = /ivan@mail\.ru|Ivan@Mail|leak[.\w]*@evil\.ru|916|999000/i;
+
   it('protects every policy field and leaves nothing in plaintext', () => {
     const keys = keyring('k1');
     const purchase = { purchase_id: 'ord-1', customer: { customer_id: 'cus-1', email: ' Ivan@Mail.ru', phone: '8 (916) 123-45-67', first_name: 'Иван' }, total_amount: 10 };
-    const protectedDoc = protectDocument('purchases', purchase, keys);
-    const text = JSON.stringify(protectedDoc);
-    expect(text).not.toMatch(/ivan@mail\.ru|Ivan@Mail|916/i);
+    const protectedDoc = protectDocument('purchases', 'p-1', purchase, keys);
+    expect(JSON.stringify(protectedDoc)).not.toMatch(PEOPLE);
     expect(protectedDoc.customer).toMatchObject({ first_name: 'Иван', email: { masked: 'i***@mail.ru', valid: true }, phone: { masked: '+7 *** ***-**-67', valid: true } });
-    expect(revealAll(protectedDoc, keys)).toEqual({ ...purchase, customer: { ...purchase.customer, email: 'ivan@mail.ru', phone: '+79161234567' } });
+    expect(revealDocument('purchases', 'p-1', protectedDoc, keys)).toEqual({ ...purchase, customer: { ...purchase.customer, email: 'ivan@mail.ru', phone: '+79161234567' } });
     expect(purchase.customer.email).toBe(' Ivan@Mail.ru');
   });
 
-  it('protects odd values too, and leaves absent, null and empty ones', () => {
+  it('protects odd values in policy fields, and leaves absent, null and empty ones', () => {
     const keys = keyring('k1');
-    const customer = protectDocument('customers', { customer_id: 'c', email: null, phone: 89161234567 }, keys);
+    const customer = protectDocument('customers', 'c-1', { customer_id: 'c', email: null, phone: 89161234567 }, keys);
     expect(customer.email).toBeNull();
     expect(customer.phone).toMatchObject({ valid: true, masked: '+7 *** ***-**-67' });
-    expect(protectDocument('stores', { store_id: 's', manager: 'not an object' }, keys)).toEqual({ store_id: 's', manager: 'not an object' });
+  });
+
+  // Each case: the document, and what revealing it gives (phones come back in their canonical form).
+  it.each([
+    ['a customer sent as a string', { purchase_id: 'o', customer: 'leak.string@evil.ru' }, { purchase_id: 'o', customer: 'leak.string@evil.ru' }],
+    ['a customer sent as an array', { purchase_id: 'o', customer: ['leak.array@evil.ru', '+7 999 000-11-22'] }, { purchase_id: 'o', customer: ['leak.array@evil.ru', '+79990001122'] }],
+    ['a manager sent as a string', { purchase_id: 'o', store: { manager: 'Иван, 8 (916) 123-45-67' } }, { purchase_id: 'o', store: { manager: 'Иван, 8 (916) 123-45-67' } }],
+    ['an email inside free text', { purchase_id: 'o', note: 'пишите на leak.note@evil.ru' }, { purchase_id: 'o', note: 'пишите на leak.note@evil.ru' }],
+    ['a phone typed as a number elsewhere', { purchase_id: 'o', extra: { contact: 79990001122 } }, { purchase_id: 'o', extra: { contact: '+79990001122' } }],
+    ['a phone in an array of items', { purchase_id: 'o', items: [{ name: 'x', comment: '8 999 000 11 22' }] }, { purchase_id: 'o', items: [{ name: 'x', comment: '+79990001122' }] }],
+  ])('protects what looks personal outside the policy: %s', (_, document, revealed) => {
+    const keys = keyring('k1');
+    const protectedDoc = protectDocument('purchases', 'p-9', document, keys);
+    expect(JSON.stringify(protectedDoc)).not.toMatch(PEOPLE);
+    expect(revealDocument('purchases', 'p-9', protectedDoc, keys)).toEqual(revealed);
+  });
+
+  it('leaves dates, prices and names alone', () => {
+    const keys = keyring('k1');
+    const purchase = { purchase_id: 'ord-00001', purchase_datetime: '2026-11-25T12:00:00+03:00', total_amount: 1234.5, items: [{ name: 'Молоко 3,2%', quantity: 2 }], delivery_address: { street: 'ул. Ленина', house: '10', postal_code: '123456' } };
+    expect(protectDocument('purchases', 'p-1', purchase, keys)).toEqual(purchase);
+  });
+
+  it('leaves identifiers shaped like phones alone: barcodes and tax numbers', () => {
+    const keys = keyring('k1');
+    const product = { id: 'prd-1', barcode: '4601234567890', manufacturer: { inn: '7701234567' } };
+    expect(protectDocument('products', 'pr-1', product, keys)).toEqual(product);
+    const purchase = { purchase_id: 'o', items: [{ barcode: '4601234567890', manufacturer: { inn: '7701234567' } }] };
+    expect(protectDocument('purchases', 'p-1', purchase, keys)).toEqual(purchase);
   });
 });

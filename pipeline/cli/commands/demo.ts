@@ -52,7 +52,7 @@ export function demoCommand(): Command {
         const summary = await produce(
           db,
           createKafka(config.kafka, context.logger),
-          { entities: ENTITIES, topics, partitions: config.kafka.partitions, batchSize: 1000, follow: false, pollMs: 500, lagMs: 2000, fromScratch: false, keyring: keyringFrom(config.pii) },
+          { entities: ENTITIES, topics, partitions: config.kafka.partitions, batchSize: 1000, follow: false, pollMs: 500, fromScratch: false, keyring: keyringFrom(config.pii) },
           context.logger,
         );
         process.stdout.write(formatRows(ENTITIES.map((entity) => ({ topic: topics.entities[entity], sent: summary[entity].sent, dead_lettered: summary[entity].deadLettered })), 'table'));

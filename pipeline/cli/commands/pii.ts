@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { UserError } from '../../errors/user-error.js';
 import { decrypt, isToken, PiiDecryptionError } from '../../pii/cipher.js';
 import { generateKeys, INDEX_KEY_VARIABLE, keyringFrom, KEYS_VARIABLE } from '../../pii/keys.js';
-import { revealAll } from '../../pii/protect.js';
+import { revealMessage } from '../../pii/protect.js';
 import { commandContext } from '../context.js';
 
 export function piiCommand(): Command {
@@ -24,24 +24,30 @@ export function piiCommand(): Command {
 
   pii
     .command('decrypt')
-    .description('recover plaintext from a protected value (pii1.…) or a whole message (JSON); "-" reads standard input')
+    .description('recover plaintext from a protected value (pii2.…, with the place it belongs to) or a whole message (JSON envelope or dead letter); "-" reads standard input')
     .argument('<value>', 'a protected value, a JSON message, or - for standard input')
-    .action((value: string) => {
+    .option('--entity <name>', 'for a single value: the entity of the document it came from')
+    .option('--source-id <id>', 'for a single value: the source id of that document')
+    .option('--field <path>', 'for a single value: its dotted field path in the document (customer.email, items.0.note)')
+    .action((value: string, flags: { entity?: string; sourceId?: string; field?: string }) => {
       const { config } = commandContext();
       const keyring = keyringFrom(config.pii);
       const input = (value === '-' ? readFileSync(0, 'utf8') : value).trim();
       try {
         if (isToken(input)) {
-          process.stdout.write(`${decrypt(input, keyring).plaintext}\n`);
+          const { entity, sourceId, field } = flags;
+          // A value is bound to where it was protected: without the place, nothing can be checked.
+          if (entity === undefined || sourceId === undefined || field === undefined) throw new UserError('a single protected value needs --entity, --source-id and --field: the place it was protected for');
+          process.stdout.write(`${decrypt(input, keyring, { entity, sourceId, path: field }).plaintext}\n`);
           return;
         }
         let parsed: unknown;
         try {
           parsed = JSON.parse(input);
         } catch {
-          throw new UserError('expected a protected value (pii1.…) or a JSON message');
+          throw new UserError('expected a protected value (pii2.…) or a JSON message');
         }
-        process.stdout.write(`${JSON.stringify(revealAll(parsed, keyring), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(revealMessage(parsed, keyring), null, 2)}\n`);
       } catch (error) {
         if (error instanceof PiiDecryptionError) throw new UserError(error.message);
         throw error;

@@ -17,7 +17,7 @@ interface ProduceFlags {
   entities: string[];
   batchSize: number;
   pollMs: number;
-  lagMs: number;
+  wait?: boolean;
 }
 
 export function produceCommand(): Command {
@@ -26,9 +26,9 @@ export function produceCommand(): Command {
     .option('--follow', 'keep polling for new and changed documents until interrupted')
     .option('--from-scratch', 'forget the checkpoints and send everything again')
     .option('--entities <names...>', `only these collections (${ENTITIES.join(', ')})`, [...ENTITIES])
-    .option('--batch-size <n>', 'messages per acknowledged send', wholeNumber('--batch-size', 1), 1000)
-    .option('--poll-ms <n>', 'with --follow: pause between passes', wholeNumber('--poll-ms', 1), 500)
-    .option('--lag-ms <n>', 'a pass ends this long before now: the longest a write may take to become visible', wholeNumber('--lag-ms', 1), 2000)
+    .option('--batch-size <n>', 'messages per acknowledged send (1–10000)', wholeNumber('--batch-size', 1, 10_000), 1000)
+    .option('--poll-ms <n>', 'with --follow: pause between passes (10–60000)', wholeNumber('--poll-ms', 10, 60_000), 500)
+    .option('--wait', 'when another producer holds these topics, wait for it instead of refusing')
     .action(async (flags: ProduceFlags) => {
       const { config, logger } = commandContext();
       const unknown = flags.entities.filter((name) => !isEntity(name));
@@ -51,11 +51,12 @@ export function produceCommand(): Command {
             batchSize: flags.batchSize,
             follow: flags.follow === true,
             pollMs: flags.pollMs,
-            lagMs: flags.lagMs,
+            wait: flags.wait === true,
             fromScratch: flags.fromScratch === true,
             keyring,
             signal: controller.signal,
             onSent: (entity, messages) => progress.increment(entity, messages),
+            onWaiting: (holder) => logger.warn(`waiting for \`${holder.command}\` (pid ${holder.pid} on ${holder.host}) to finish`),
           },
           logger,
         );

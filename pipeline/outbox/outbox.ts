@@ -1,0 +1,103 @@
+import type { Db, ObjectId } from 'mongodb';
+import type { Document, Entity } from '../entities/entities.js';
+
+/**
+ * The outbox: every write of a document also appends the written version to its entity's
+ * outbox, which the producer drains. Nothing depends on clocks or on how long a write takes,
+ * and a pass costs what was written since the last one, not a scan of the whole collection.
+ *
+ * MongoDB-protocol servers without transactions (FerretDB) cannot write a document and its
+ * outbox entry atomically, so the outbox is written first: a writer that dies between the two
+ * leaves a version in Kafka that the collection does not hold yet (a retried load writes it
+ * and it is sent again, with the same content hash), never a document that Kafka misses.
+ *
+ * The outbox is split into numbered segments, one collection each (`outbox_<entity>_<n>`),
+ * because the server cannot delete drained entries cheaply (every delete scans). Writers
+ * append to the open segment; the producer seals it by moving `open` on, drains every sealed
+ * segment in order, then drops it. A writer that appended to segment n checks that n is still
+ * open afterwards: if it is, the seal comes later, so the producer's drain reads the entries;
+ * if it is not, the writer appends the same entries to the new open segment and checks again.
+ * An entry can so be sent twice, never not at all.
+ */
+export interface OutboxEntry {
+  readonly _id?: ObjectId;
+  /** The stored document as it was written, storage fields included. */
+  readonly document: Document;
+}
+
+interface OutboxState {
+  readonly _id: Entity;
+  /** The segment writers append to; every lower one is sealed. */
+  readonly open: number;
+}
+
+export const OUTBOX_STATE_COLLECTION = 'outbox_state';
+const SEGMENT_PREFIX = 'outbox_';
+
+export function segmentName(entity: Entity, segment: number): string {
+  return `${SEGMENT_PREFIX}${entity}_${segment}`;
+}
+
+async function openSegment(db: Db, entity: Entity): Promise<number> {
+  const state = await db.collection<OutboxState>(OUTBOX_STATE_COLLECTION).findOne({ _id: entity });
+  return state?.open ?? 1;
+}
+
+/**
+ * Appends the documents, in order, where the producer is certain to read them. Returns how
+ * many entries it appended more than once (each such entry may reach Kafka twice).
+ */
+export async function appendToOutbox(db: Db, entity: Entity, documents: readonly Document[]): Promise<number> {
+  if (documents.length === 0) return 0;
+  let segment = await openSegment(db, entity);
+  let repeats = 0;
+  for (;;) {
+    await db.collection<OutboxEntry>(segmentName(entity, segment)).insertMany(
+      documents.map((document) => ({ document })),
+      { ordered: true },
+    );
+    const open = await openSegment(db, entity);
+    if (open === segment) return repeats;
+    segment = open;
+    repeats += documents.length;
+  }
+}
+
+/** Every segment of the entity that exists, ascending. */
+export async function existingSegments(db: Db, entity: Entity): Promise<number[]> {
+  const prefix = `${SEGMENT_PREFIX}${entity}_`;
+  const names = await db.listCollections({}, { nameOnly: true }).toArray();
+  return names
+    .map(({ name }) => name)
+    .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+    .map((name) => Number(name.slice(prefix.length)))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Seals the open segment when it holds anything, and returns the sealed segments to drain,
+ * ascending: everything appended before this call is in one of them.
+ */
+export async function sealSegments(db: Db, entity: Entity): Promise<number[]> {
+  const states = db.collection<OutboxState>(OUTBOX_STATE_COLLECTION);
+  await states.updateOne({ _id: entity }, { $setOnInsert: { open: 1 } }, { upsert: true });
+  let open = await openSegment(db, entity);
+  let segments = await existingSegments(db, entity);
+  if (segments.some((segment) => segment >= open)) {
+    const before = await states.findOneAndUpdate({ _id: entity }, { $inc: { open: 1 } }, { returnDocument: 'before' });
+    open = (before?.open ?? open) + 1;
+    segments = await existingSegments(db, entity);
+  }
+  return segments.filter((segment) => segment < open);
+}
+
+/** A sealed segment's entries in the order they were appended. */
+export function readSegment(db: Db, entity: Entity, segment: number, batchSize: number) {
+  return db.collection<OutboxEntry>(segmentName(entity, segment)).find({}, { batchSize });
+}
+
+export async function dropSegment(db: Db, entity: Entity, segment: number): Promise<void> {
+  await db.collection(segmentName(entity, segment)).drop().catch((error: unknown) => {
+    if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
+  });
+}

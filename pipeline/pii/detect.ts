@@ -1,0 +1,21 @@
+import type { PiiKind } from './normalize.js';
+
+const EMAIL_ANYWHERE = /[^\s@"'<>()]+@[^\s@"'<>()]+\.[^\s@"'<>()]{2,}/;
+/** A run of digits with the separators people type in phone numbers. */
+const PHONE_LIKE_RUNS = /\+?\d[\d\s().-]*\d/g;
+
+/**
+ * Whether a value found outside the policy's fields looks personal: an email anywhere in the
+ * text, or anywhere in it a run of 10 to 15 digits with the separators people type in phone
+ * numbers. Whole numbers of that many digits count too: a phone typed as a number.
+ */
+export function looksLikePii(value: unknown): PiiKind | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) >= 1e9 && Math.abs(value) < 1e15 ? 'phone' : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (EMAIL_ANYWHERE.test(value)) return 'email';
+  for (const run of value.match(PHONE_LIKE_RUNS) ?? []) {
+    const digits = run.replace(/\D/g, '').length;
+    if (digits >= 10 && digits <= 15) return 'phone';
+  }
+  return undefined;
+}
