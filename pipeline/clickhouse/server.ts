@@ -1,5 +1,9 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { UserError } from '../errors/user-error.js';
 import { assertTableName, SHARED_SETTINGS, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
+
+/** ClickHouse's code for a wrong user or password. */
+const AUTHENTICATION_FAILED = '516';
 
 export interface ServerClickHouseOptions {
   readonly url: string;
@@ -13,31 +17,52 @@ export class ServerClickHouse implements ClickHouse {
   readonly description: string;
   private readonly client: ClickHouseClient;
 
+  private readonly where: string;
+
   constructor(options: ServerClickHouseOptions) {
+    // Credentials in the URL are taken out of it, so that no message can quote them.
+    const url = new URL(options.url);
+    const user = url.username === '' ? options.user : decodeURIComponent(url.username);
+    const password = url.password === '' ? options.password : decodeURIComponent(url.password);
+    url.username = '';
+    url.password = '';
+    this.where = `${url.protocol}//${url.host}`;
     this.client = createClient({
-      url: options.url,
-      username: options.user,
-      password: options.password,
+      url: url.toString(),
+      username: user,
+      password,
       database: options.database,
       clickhouse_settings: SHARED_SETTINGS,
+      // The client logs every failure with its arguments; the caller reports it once instead.
+      log: { level: ClickHouseLogLevel.OFF },
     });
-    const where = new URL(options.url);
-    this.description = `ClickHouse server at ${where.protocol}//${where.host}`;
+    this.description = `ClickHouse server at ${this.where}`;
+  }
+
+  /** Server-side errors (bad SQL, a missing table) as they are; a refused login or an unreachable server as one line naming ClickHouse. */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof ClickHouseError && error.code === AUTHENTICATION_FAILED) throw new UserError(`ClickHouse at ${this.where} refused the user or password (CLICKHOUSE_USER, CLICKHOUSE_PASSWORD)`, { cause: error });
+      if (error instanceof ClickHouseError || !(error instanceof Error)) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UserError(`cannot reach ClickHouse at ${this.where} (CLICKHOUSE_URL): ${code ?? error.message.split('\n')[0] ?? 'connection failed'}`, { cause: error });
+    }
   }
 
   async exec(sql: string, params: QueryParams = {}): Promise<void> {
-    await this.client.command({ query: sql, query_params: params });
+    await this.call(() => this.client.command({ query: sql, query_params: params }));
   }
 
   async query<T extends Row = Row>(sql: string, params: QueryParams = {}): Promise<T[]> {
-    const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
-    return result.json<T>();
+    return this.call(async () => (await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<T>());
   }
 
   async insert(table: string, rows: readonly Row[]): Promise<void> {
     assertTableName(table);
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow' });
+    await this.call(() => this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow' }));
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
+import { redact, secretsOf } from '../errors/redact.js';
 import { UserError } from '../errors/user-error.js';
 
 export interface MongoSettings {
@@ -13,7 +14,13 @@ export interface MongoConnection {
 
 /** Connects and pings, so that a wrong URL fails here rather than at the first write. */
 export async function connectMongo(settings: MongoSettings, options: MongoClientOptions = {}): Promise<MongoConnection> {
-  const client = new MongoClient(settings.url, { serverSelectionTimeoutMS: 10_000, ...options });
+  let client: MongoClient;
+  try {
+    client = new MongoClient(settings.url, { serverSelectionTimeoutMS: 10_000, ...options });
+  } catch (error) {
+    // The driver quotes the whole connection string, password included: never pass that on.
+    throw new UserError(`MONGO_URL is not a valid connection string: ${redact((error as Error).message, secretsOf({ MONGO_URL: settings.url }))}`, { cause: error });
+  }
   try {
     await client.connect();
     const db = client.db(settings.database);
@@ -26,6 +33,6 @@ export async function connectMongo(settings: MongoSettings, options: MongoClient
 }
 
 /** The hosts of a connection string, without credentials, for messages. */
-function hostsOf(url: string): string {
+export function hostsOf(url: string): string {
   return url.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split('/')[0] ?? '?';
 }

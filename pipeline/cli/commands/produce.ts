@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { ENTITIES, isEntity, type Entity } from '../../entities/entities.js';
 import { UserError } from '../../errors/user-error.js';
 import { createKafka } from '../../kafka/client.js';
-import { connectMongo } from '../../mongo/client.js';
+import { connectMongo, hostsOf } from '../../mongo/client.js';
+import { serviceFailure } from '../../errors/service-errors.js';
 import { keyringFrom } from '../../pii/keys.js';
 import { produce } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
@@ -63,6 +64,9 @@ export function produceCommand(): Command {
         progress.stop();
         const topics = topicNames(config.kafka.topicPrefix);
         process.stdout.write(formatRows(Object.entries(summary).map(([entity, totals]) => ({ entity, topic: topics.entities[entity as Entity], sent: totals.sent, dead_lettered: totals.deadLettered })), 'table'));
+      } catch (error) {
+        progress.stop();
+        throw serviceFailure(error, { mongo: hostsOf(config.mongo.url), kafka: config.kafka.brokers }) ?? error;
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

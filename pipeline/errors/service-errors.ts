@@ -1,0 +1,23 @@
+import { UserError } from './user-error.js';
+
+/** Where the pipeline's services are, as messages may name them (no credentials). */
+export interface ServiceAddresses {
+  readonly mongo?: string;
+  readonly kafka?: readonly string[];
+}
+
+function isMongoConnectionError(error: Error): boolean {
+  return /^Mongo(Network|NetworkTimeout|ServerSelection|TopologyClosed|NotConnected)Error$/.test(error.name);
+}
+
+/**
+ * A failure of a service the command depends on, as one line naming it; undefined for any
+ * other error. A service lost mid-run reads like one unreachable at the start.
+ */
+export function serviceFailure(error: unknown, where: ServiceAddresses): UserError | undefined {
+  if (!(error instanceof Error) || error instanceof UserError) return undefined;
+  const first = (error.message.split('\n')[0] ?? '').trim();
+  if (where.mongo !== undefined && isMongoConnectionError(error)) return new UserError(`lost MongoDB at ${where.mongo} (MONGO_URL): ${first}`, { cause: error });
+  if (where.kafka !== undefined && error.name.startsWith('KafkaJS')) return new UserError(`lost Kafka at ${where.kafka.join(',')} (KAFKA_BROKERS): ${first}`, { cause: error });
+  return undefined;
+}
