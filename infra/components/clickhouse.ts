@@ -42,7 +42,7 @@ export class ClickHouse extends pulumi.ComponentResource {
         envs: environment({
           // The image's entrypoint writes this user and removes the passwordless `default` one.
           CLICKHOUSE_USER: args.user,
-          CLICKHOUSE_PASSWORD: password.result,
+          CLICKHOUSE_PASSWORD: pulumi.secret(password.result),
           CLICKHOUSE_DB: args.database,
           CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: '0',
         }),

@@ -52,7 +52,7 @@ export class Grafana extends pulumi.ComponentResource {
         envs: environment({
           ...args.provisioningEnvironment,
           GF_SECURITY_ADMIN_USER: 'admin',
-          GF_SECURITY_ADMIN_PASSWORD: adminPassword.result,
+          GF_SECURITY_ADMIN_PASSWORD: pulumi.secret(adminPassword.result),
           GF_USERS_ALLOW_SIGN_UP: 'false',
           GF_AUTH_ANONYMOUS_ENABLED: 'false',
           GF_ANALYTICS_REPORTING_ENABLED: 'false',
@@ -71,7 +71,7 @@ export class Grafana extends pulumi.ComponentResource {
         restart: 'unless-stopped',
         labels: stackLabels(args.stack, { 'analytics.piccha.service': 'grafana', 'analytics.piccha.provisioning-hash': provisioningHash }),
       },
-      { parent: this },
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.url = pulumi.output(url);
     this.dashboardUrls = pulumi.output(dashboardUrls(url, files));

@@ -34,7 +34,7 @@ export class MongoDb extends pulumi.ComponentResource {
       {
         name: `piccha-${args.stack}-mongodb`,
         image: image.imageId,
-        envs: environment({ MONGO_INITDB_ROOT_USERNAME: ROOT_USER, MONGO_INITDB_ROOT_PASSWORD: password.result }),
+        envs: environment({ MONGO_INITDB_ROOT_USERNAME: ROOT_USER, MONGO_INITDB_ROOT_PASSWORD: pulumi.secret(password.result) }),
         networksAdvanced: [{ name: args.network, aliases: [MONGO_ALIAS] }],
         ports: [publish(MONGO_PORT, args.hostPort, args.bindAddress)],
         volumes: [{ volumeName: volume.name, containerPath: '/data/db' }],

@@ -45,7 +45,8 @@ export class PipelineJob extends pulumi.ComponentResource {
         stopTimeout: 30,
         stopSignal: 'SIGTERM',
       },
-      { parent: this },
+      // The job's own container waits for what the job depends on (healthy services, earlier jobs).
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.succeeded = oneShot
       ? this.container.exitCode.apply((code) => {

@@ -80,7 +80,10 @@ let error: string | undefined;
 const fail = (caught: unknown) => {
   error ??= caught instanceof Error ? caught.message : String(caught);
 };
-process.on('unhandledRejection', fail);
+// A failed registration (such as a job that exited non-zero) surfaces as an unhandled rejection;
+// it ends the run as `pulumi up` would end.
+const failure = new Promise<never>((_, reject) => process.on('unhandledRejection', reject));
+failure.catch(fail);
 interface RegisterRequest {
   getType(): string;
   getName(): string;
@@ -104,10 +107,10 @@ try {
   for (const [name, value] of Object.entries(program)) {
     if (!pulumi.Output.isInstance(value)) continue;
     const output: pulumi.Output<unknown> = value;
-    const resolved = await new Promise((resolve) => output.apply((inner) => resolve(inner)));
+    const resolved = await Promise.race([new Promise((resolve) => output.apply((inner) => resolve(inner))), failure]);
     outputs[name] = { value: resolved, secret: await pulumi.isSecret(output) };
   }
-  await pulumi.runtime.disconnect();
+  await Promise.race([pulumi.runtime.disconnect(), failure]);
 } catch (caught) {
   fail(caught);
 }

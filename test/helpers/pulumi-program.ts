@@ -52,6 +52,8 @@ export function stackConfig(overrides: Record<string, string>, root = projectRoo
 /** Runs the program under Pulumi's mocks in a child process (a fresh runtime each time). */
 export async function runProgram(options: { root?: string; config: Record<string, string>; exitCodes?: Record<string, number> }): Promise<ProgramRun> {
   const root = options.root ?? projectRoot();
+  // A failed deployment leaves Pulumi promises pending, and Pulumi then exits non-zero: the report
+  // on stdout is what counts.
   const { stdout } = await run(process.execPath, ['--import', 'tsx', join(projectRoot(), 'test', 'helpers', 'pulumi-mock-runner.ts')], {
     cwd: projectRoot(),
     env: {
@@ -61,6 +63,10 @@ export async function runProgram(options: { root?: string; config: Record<string
       PICCHA_PROGRAM_EXIT_CODES: JSON.stringify(options.exitCodes ?? {}),
     },
     maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: unknown) => {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    if (stdout.trim() === '') throw new Error(`the Pulumi program runner failed: ${stderr}`);
+    return { stdout };
   });
   return JSON.parse(stdout) as ProgramRun;
 }
