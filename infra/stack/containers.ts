@@ -35,10 +35,10 @@ export function environment(variables: Record<string, pulumi.Input<string>>): pu
   return pulumi.all(keys.map((key) => pulumi.output(variables[key] ?? '').apply((value) => `${key}=${value}`)));
 }
 
-/** A pulled image kept on the host when the stack goes, so that the next `up` does not pull it again. */
+/** A pulled image at a pinned version; `pulumi destroy` removes it from the host with the rest of the stack. */
 export function pinnedImage(name: string, reference: string, parent: pulumi.Resource): docker.RemoteImage {
   if (!/[:@]/.test(reference) || /:latest$/.test(reference)) throw new Error(`image ${reference} must be pinned to a version`);
-  return new docker.RemoteImage(name, { name: reference, keepLocally: true }, { parent });
+  return new docker.RemoteImage(name, { name: reference, keepLocally: false }, { parent });
 }
 
 /** A named data volume; with `retain`, `pulumi destroy` leaves it (and its data) in place. */

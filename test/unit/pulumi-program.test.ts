@@ -146,6 +146,17 @@ describe('images', () => {
     for (const image of pulled) expect(String(image.inputs.name), image.urn).toMatch(/:(\d+\.)+\d+$|:\d+\.\d+$/);
   });
 
+  it('runs Kafka 4.x from the official Apache image, as one KRaft node', () => {
+    expect(images.kafka).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
+    const env = envOf(container(run, 'kafka'));
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093');
+    expect(env.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('removes pulled images on destroy with the rest of the stack', () => {
+    for (const image of run.resources.filter((r) => r.type === 'docker:index/remoteImage:RemoteImage')) expect(image.inputs.keepLocally, image.urn).toBe(false);
+  });
+
   it('installs the pinned ClickHouse plugin into Grafana', () => {
     expect(envOf(container(run, 'grafana')).GF_PLUGINS_PREINSTALL_SYNC).toBe(images.grafanaClickhousePlugin);
     expect(images.grafanaClickhousePlugin).toMatch(/^grafana-clickhouse-datasource@\d+\.\d+\.\d+$/);
@@ -182,6 +193,35 @@ describe('network and ports', () => {
   it('binds to another address only when configured to', async () => {
     const open = await runProgram({ config: { ...TELEGRAM, bindAddress: '0.0.0.0' } });
     for (const name of SERVICES) expect((container(open, name).inputs.ports as { ip: string }[])[0]?.ip, name).toBe('0.0.0.0');
+  }, 60_000);
+});
+
+describe('ClickHouse server', () => {
+  it('uploads its configuration from the repository (infra/clickhouse)', () => {
+    const uploads = container(run, 'clickhouse').inputs.uploads as { file: string; content: string }[];
+    const expected = ['config.d/piccha.xml', 'users.d/piccha.xml'].map((path) => ({ file: `/etc/clickhouse-server/${path}`, content: readFileSync(join(projectRoot(), 'infra', 'clickhouse', path), 'utf8') }));
+    expect(uploads).toEqual(expected);
+  });
+
+  it("keeps the seed's open-files limit", () => {
+    expect(container(run, 'clickhouse').inputs.ulimits).toEqual([{ name: 'nofile', soft: 262144, hard: 262144 }]);
+  });
+});
+
+describe('stack outputs', () => {
+  it('exports the Grafana, ClickHouse, Kafka and MongoDB addresses a user opens', () => {
+    expect(run.outputs.grafanaUrl?.value).toBe('http://127.0.0.1:3000');
+    expect(run.outputs.clickhouseHttpUrl?.value).toBe('http://127.0.0.1:8123');
+    expect(run.outputs.kafkaBootstrap?.value).toBe('127.0.0.1:9092');
+    expect(run.outputs.mongoUrl?.value).toBe('mongodb://piccha_root@127.0.0.1:27017/?authSource=admin');
+    expect(run.outputs.dashboardUrls?.value).toEqual({});
+  });
+
+  it("follows the configured host ports", async () => {
+    const moved = await runProgram({ config: { ...TELEGRAM, grafanaPort: '13000', clickhouseHttpPort: '18123', kafkaPort: '19093', mongoPort: '27018' } });
+    expect([moved.outputs.grafanaUrl?.value, moved.outputs.clickhouseHttpUrl?.value, moved.outputs.kafkaBootstrap?.value]).toEqual(['http://127.0.0.1:13000', 'http://127.0.0.1:18123', '127.0.0.1:19093']);
+    expect(envOf(container(moved, 'kafka')).KAFKA_ADVERTISED_LISTENERS).toBe('INTERNAL://kafka:19092,EXTERNAL://127.0.0.1:19093');
+    expect((container(moved, 'mongodb').inputs.ports as { internal: number; external: number }[])[0]).toMatchObject({ internal: 27017, external: 27018 });
   }, 60_000);
 });
 
@@ -424,6 +464,22 @@ describe('previews', () => {
       );
       // The image's tag, which the jobs run, stays; the dashboards' hash is a build argument.
       expect(find(edited, 'docker:index/image:Image', 'pipeline-image').inputs.imageName).toBe(find(baseline, 'docker:index/image:Image', 'pipeline-image').inputs.imageName);
+    } finally {
+      writeFileSync(build, original);
+    }
+  }, 60_000);
+
+  it('also replaces the alert evaluator, which runs dashboard code, when Grafana alerting is off', async () => {
+    const config = { ...TELEGRAM, grafanaAlerting: 'false' };
+    const before = await runProgram({ root: copy.root, config });
+    const build = join(copy.root, 'dashboards', 'build.ts');
+    const original = readFileSync(build, 'utf8');
+    writeFileSync(build, original.replace("name: 'ClickHouse'", "name: 'ClickHouse (edited)'"));
+    try {
+      const edited = await runProgram({ root: copy.root, config });
+      expect(changedUrns(before, edited)).toEqual(
+        [container(before, 'grafana').urn, container(before, 'alert-evaluator').urn, find(before, 'docker:index/image:Image', 'pipeline-image').urn].sort(),
+      );
     } finally {
       writeFileSync(build, original);
     }
