@@ -370,6 +370,7 @@ describe('secrets', () => {
       if (found.length > 0) expect(output.secret, `stack output ${name}`).toBe(true);
     }
     expect(run.outputs.grafanaAdminPassword?.secret).toBe(true);
+    expect(run.outputs.clickhousePassword?.secret).toBe(true);
   });
 
   it('never sets a default password: the ClickHouse default user is replaced and Grafana gets a generated admin password', () => {
