@@ -1,3 +1,4 @@
+import { join, relative } from 'node:path';
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { hashFiles, type ContentFile } from '../stack/content-hash.js';
@@ -28,11 +29,13 @@ export class PipelineImage extends pulumi.ComponentResource {
     const code = args.contextFiles.filter((file) => !file.path.startsWith(EVALUATOR_ONLY));
     this.dashboardsHash = hashFiles(args.contextFiles.filter((file) => file.path.startsWith(EVALUATOR_ONLY)));
     const tag = hashFiles(code).slice(0, 16);
+    // Relative to the project folder Pulumi runs in: the same input in every checkout.
+    const context = relative(process.cwd(), args.context) || '.';
     const image = new docker.Image(
       name,
       {
         imageName: `piccha-pipeline:${tag}`,
-        build: { context: args.context, dockerfile: `${args.context}/Dockerfile`, args: { PICCHA_DASHBOARDS_HASH: this.dashboardsHash } },
+        build: { context, dockerfile: join(context, 'Dockerfile'), args: { PICCHA_DASHBOARDS_HASH: this.dashboardsHash } },
         skipPush: true,
       },
       { parent: this },

@@ -165,7 +165,8 @@ describe('images', () => {
   it('builds the pipeline image from the repository Dockerfile and runs every job from it', () => {
     const image = find(run, 'docker:index/image:Image', 'pipeline-image');
     expect(image.inputs.imageName, image.urn).toMatch(/^piccha-pipeline:[0-9a-f]{16}$/);
-    expect(image.inputs.build, image.urn).toMatchObject({ context: projectRoot(), dockerfile: join(projectRoot(), 'Dockerfile') });
+    // Pulumi runs the program in the project folder; the runner does too.
+    expect(image.inputs.build, image.urn).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
     for (const job of JOBS) expect(container(run, job).inputs.image, job).toBe(image.inputs.imageName);
   });
 });
