@@ -43,5 +43,5 @@ export function pinnedImage(name: string, reference: string, parent: pulumi.Reso
 
 /** A named data volume; with `retain`, `pulumi destroy` leaves it (and its data) in place. */
 export function dataVolume(name: string, volumeName: string, stack: string, retain: boolean, parent: pulumi.Resource): docker.Volume {
-  return new docker.Volume(name, { name: volumeName, labels: stackLabels(stack).map(({ label, value }) => ({ label, value })) }, { parent, retainOnDelete: retain });
+  return new docker.Volume(name, { name: volumeName, labels: stackLabels(stack) }, { parent, retainOnDelete: retain });
 }

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashFiles } from '../../infra/stack/content-hash.js';
 import { buildContextFiles, isIgnored, parseDockerignore } from '../../infra/stack/dockerignore.js';
 import { parsePinnedImages } from '../../infra/stack/images.js';
 import { projectRoot } from '../../pipeline/config/project-root.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const root = projectRoot();
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -60,6 +62,22 @@ describe('build context (.dockerignore)', () => {
     }
     expect(files.filter((path) => path.endsWith('.test.ts') || path.endsWith('.md'))).toEqual([]);
   });
+
+  it('alone compiles the CLI as the Dockerfile does, and the CLI starts', () => {
+    const context = makeTempDir('build-context');
+    try {
+      for (const file of buildContextFiles(root)) {
+        mkdirSync(dirname(join(context.path, file.path)), { recursive: true });
+        writeFileSync(join(context.path, file.path), file.content);
+      }
+      symlinkSync(join(root, 'node_modules'), join(context.path, 'node_modules'));
+      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.image.json'], { cwd: context.path, stdio: 'pipe' });
+      const help = execFileSync(process.execPath, [join(context.path, 'dist', 'pipeline', 'cli', 'main.js'), '--help'], { cwd: context.path, encoding: 'utf8' });
+      for (const command of ['migrate', 'generate', 'produce']) expect(help).toContain(command);
+    } finally {
+      context.remove();
+    }
+  }, 180_000);
 
   it("follows Docker's rules: last match wins, ! re-includes, a folder rule covers what is inside", () => {
     const rules = parseDockerignore('# comment\n*\n!src\nsrc/**/*.snap\n!src/keep.snap\n/build/\n');
