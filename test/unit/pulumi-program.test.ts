@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProvisioning } from '../../dashboards/build.js';
+import { dashboardUrls } from '../../infra/components/grafana.js';
 import { SETTING_NAMES } from '../../infra/stack/settings.js';
 import { projectRoot } from '../../pipeline/config/project-root.js';
 import { copyProject, declaredSettings, runProgram, type MockedResource, type ProgramRun } from '../helpers/pulumi-program.js';
@@ -420,6 +421,16 @@ describe('Grafana provisioning', () => {
     expect(uploads.some((u) => u.content.includes(password))).toBe(false);
     expect(envOf(container(run, 'grafana')).CLICKHOUSE_PASSWORD).toBe(password);
     expect(container(run, 'grafana').inputs.envs).toHaveProperty('$secret');
+  });
+
+  it("derives each dashboard's URL from the uid and title in its provisioned JSON", () => {
+    const files = [
+      { path: 'dashboards/piccha.yaml', content: 'apiVersion: 1\n' },
+      { path: 'dashboards/sales/sales.json', content: JSON.stringify({ uid: 'sales', title: 'Продажи' }) },
+      { path: 'datasources/clickhouse.yaml', content: 'apiVersion: 1\n' },
+    ];
+    expect(dashboardUrls('http://127.0.0.1:3000', files)).toEqual({ Продажи: 'http://127.0.0.1:3000/d/sales' });
+    expect(() => dashboardUrls('http://127.0.0.1:3000', [{ path: 'dashboards/x.json', content: '{}' }])).toThrow(/dashboards\/x.json has no uid or title/);
   });
 
   it('gives Grafana the Telegram settings from secret configuration', () => {
