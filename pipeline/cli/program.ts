@@ -4,6 +4,7 @@ import { generateCommand } from './commands/generate.js';
 import { loadCommand } from './commands/load.js';
 import { migrateCommand } from './commands/migrate.js';
 import { piiCommand } from './commands/pii.js';
+import { planCommand } from './commands/plan.js';
 import { produceCommand } from './commands/produce.js';
 import { servicesCommand } from './commands/services.js';
 import { sqlCommand } from './commands/sql.js';
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
     .addCommand(loadCommand())
     .addCommand(produceCommand())
     .addCommand(piiCommand())
+    .addCommand(planCommand())
     .addCommand(demoCommand());
 }
