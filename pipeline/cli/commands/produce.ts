@@ -9,6 +9,7 @@ import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress } from '../../progress/progress.js';
 import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
+import { interruptible } from '../interrupt.js';
 import { formatRows } from '../output.js';
 
 interface ProduceFlags {
@@ -35,10 +36,7 @@ export function produceCommand(): Command {
       if (unknown.length > 0) throw new UserError(`--entities: unknown ${unknown.join(', ')}; known: ${ENTITIES.join(', ')}`);
       const keyring = keyringFrom(config.pii);
       const { client, db } = await connectMongo(config.mongo);
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const interruption = interruptible('produce');
       const progress = createCountsProgress('produce', flags.entities);
       try {
         const summary = await produce(
@@ -54,7 +52,7 @@ export function produceCommand(): Command {
             lagMs: flags.lagMs,
             fromScratch: flags.fromScratch === true,
             keyring,
-            signal: controller.signal,
+            signal: interruption.signal,
             onSent: (entity, messages) => progress.increment(entity, messages),
           },
           logger,
@@ -63,8 +61,7 @@ export function produceCommand(): Command {
         const topics = topicNames(config.kafka.topicPrefix);
         process.stdout.write(formatRows(Object.entries(summary).map(([entity, totals]) => ({ entity, topic: topics.entities[entity as Entity], sent: totals.sent, dead_lettered: totals.deadLettered })), 'table'));
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        interruption.dispose();
         await client.close();
       }
     });
