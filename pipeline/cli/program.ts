@@ -13,7 +13,6 @@ import { sqlCommand } from './commands/sql.js';
 export function buildProgram(): Command {
   return new Command('piccha')
     .description('Piccha Analytics: MongoDB → Kafka → ClickHouse → Grafana, locally or with Pulumi')
-    .showHelpAfterError()
     .addCommand(servicesCommand())
     .addCommand(migrateCommand())
     .addCommand(sqlCommand())

@@ -10,6 +10,8 @@ export type Row = Record<string, unknown>;
 export interface ClickHouse {
   /** `embedded` or `server`, and where: a data directory or a URL without credentials. */
   readonly description: string;
+  /** Runs one SELECT and yields its rows a block at a time, so that memory does not grow with the result. */
+  queryBatches<T extends Row = Row>(sql: string, params?: QueryParams): AsyncIterable<T[]>;
   /** Runs one statement (DDL, INSERT … SELECT, SYSTEM …) and discards any result. */
   exec(sql: string, params?: QueryParams): Promise<void>;
   /** Runs one SELECT and returns its rows as objects (64-bit integers as strings). */

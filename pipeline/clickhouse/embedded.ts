@@ -14,6 +14,8 @@ import {
 
 export class DataDirectoryInUseError extends UserError {}
 
+const STREAMING_REFUSED = /Streaming query is not supported/;
+
 /**
  * The live process, other than this one, that holds the data directory. ClickHouse writes its
  * process id into `status` and removes the file on a clean exit; after a crash the file stays,
@@ -86,5 +88,19 @@ export class EmbeddedClickHouse implements ClickHouse {
   close(): Promise<void> {
     this.session.close();
     return Promise.resolve();
+  }
+
+  async *queryBatches<T extends Row = Row>(sql: string, params: QueryParams = {}): AsyncIterable<T[]> {
+    let streamed = false;
+    try {
+      for await (const chunk of this.session.queryStreamBind(sql, params, { format: 'JSONEachRow' })) {
+        streamed = true;
+        yield chunk.rows<T>();
+      }
+    } catch (error) {
+      // The engine streams only queries; a statement (DDL, INSERT … SELECT) returns no rows, so it may run whole.
+      if (streamed || !STREAMING_REFUSED.test(error instanceof Error ? error.message : '')) throw error;
+      yield await this.query<T>(sql, params);
+    }
   }
 }

@@ -31,6 +31,19 @@ const mongoUrl = text('a URL').refine(
 
 const identifier = text('a name').regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
 
+/** MongoDB's own databases: writing the pipeline's collections there would mix them with the server's. */
+const SYSTEM_DATABASES = ['admin', 'local', 'config'];
+const mongoDatabase = identifier
+  .max(63, 'must be at most 63 characters')
+  .refine((name) => !SYSTEM_DATABASES.includes(name.toLowerCase()), `must not be a MongoDB system database (${SYSTEM_DATABASES.join(', ')})`);
+
+/** A database name given elsewhere than MONGO_DB (a flag), checked the same way. */
+export function checkMongoDatabase(name: string, what: string): string {
+  const parsed = mongoDatabase.safeParse(name);
+  if (!parsed.success) throw new ConfigError(`${what} ${parsed.error.issues.map((issue) => issue.message).join('; ')}, got ${JSON.stringify(name)}`);
+  return parsed.data;
+}
+
 /**
  * Every variable the pipeline reads, with its default. Later stages add theirs here, so that
  * one place lists (and validates) all of them. No value is ever echoed, not even in errors,
@@ -41,7 +54,7 @@ const variables = z.object({
   PICCHA_CACHE_DIR: text('a path').optional(),
   PICCHA_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('warn'),
   MONGO_URL: mongoUrl.default('mongodb://127.0.0.1:27017/'),
-  MONGO_DB: identifier.default('piccha_db'),
+  MONGO_DB: mongoDatabase.default('piccha_db'),
   KAFKA_BROKERS: text('a broker list')
     .default('127.0.0.1:9092')
     .transform((value) => value.split(',').map((broker) => broker.trim()))

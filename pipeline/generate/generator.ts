@@ -1,7 +1,7 @@
 import { ENTITIES, type Document, type Entity } from '../entities/entities.js';
 import { applyDefect, changedCopy, drawDefect, validateRates, type DefectRates } from './defects.js';
 import { makeCustomer, makeProduct, makePurchase, makeStore, type GenerationContext } from './documents.js';
-import { recordDefect, type Manifest } from './manifest.js';
+import { recordDefect, type DefectEntry, type Manifest } from './manifest.js';
 import { Random } from './random.js';
 
 export type EntityCounts = Readonly<Record<Entity, number>>;
@@ -17,13 +17,15 @@ export interface GenerateOptions extends GenerationContext {
 export interface Generated {
   readonly entity: Entity;
   readonly document: Document;
+  /** The document's defect, already counted in the manifest; for the caller to list. */
+  readonly defect?: DefectEntry;
 }
 
 const ENTITY_CODE: Readonly<Record<Entity, number>> = { stores: 1, products: 2, customers: 3, purchases: 4 };
 
 /**
  * Yields every document of a run, entity by entity, with defects injected as the rates ask
- * and recorded in the manifest. Only stores, products and customers are kept in memory (they
+ * and counted in the manifest. Only stores, products and customers are kept in memory (they
  * are embedded in purchases); purchases stream, so memory does not grow with their count.
  */
 export function* generateDocuments(options: GenerateOptions, manifest: Manifest): Generator<Generated> {
@@ -47,20 +49,21 @@ export function* generateDocuments(options: GenerateOptions, manifest: Manifest)
     keep?.push(clean);
     const defect = drawDefect(random, entity, options.defects.rates);
     const document = defect === undefined || defect === 'exact_duplicate' || defect === 'key_duplicate' ? clean : structuredClone(clean);
+    let entry: DefectEntry | undefined;
     if (defect !== undefined && defect !== 'exact_duplicate' && defect !== 'key_duplicate') {
       applyDefect(random, defect, entity, document, options.now);
-      recordDefect(manifest, defect, entity, document);
+      entry = recordDefect(manifest, defect, entity, document);
     }
     manifest.documents[entity] += 1;
-    yield { entity, document };
+    yield { entity, document, defect: entry };
     if (defect === 'exact_duplicate' || defect === 'key_duplicate') {
       const copies = random.int(1, options.defects.maxCopies);
       for (let copy = 1; copy <= copies; copy++) {
         const duplicate = defect === 'exact_duplicate' ? structuredClone(clean) : changedCopy(entity, clean, copy);
         duplicate.source_id = `${String(clean.source_id)}-resent-${copy}`;
-        recordDefect(manifest, defect, entity, duplicate);
+        const copyEntry = recordDefect(manifest, defect, entity, duplicate);
         manifest.documents[entity] += 1;
-        yield { entity, document: duplicate };
+        yield { entity, document: duplicate, defect: copyEntry };
       }
     }
   }

@@ -12,15 +12,23 @@ export interface MongoConnection {
   readonly db: Db;
 }
 
-/** Connects and pings, so that a wrong URL fails here rather than at the first write. */
+/** How long connecting may take before the command gives up. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connects and pings, so that a wrong URL fails here rather than at the first write. The
+ * socket's connect timeout is bounded too: left at the driver's 30 s, a server that accepts
+ * connections but never answers holds `connect()` that long, whatever server selection says.
+ */
 export async function connectMongo(settings: MongoSettings, options: MongoClientOptions = {}): Promise<MongoConnection> {
   let client: MongoClient;
   try {
-    client = new MongoClient(settings.url, { serverSelectionTimeoutMS: 10_000, ...options });
+    client = new MongoClient(settings.url, { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS, connectTimeoutMS: CONNECT_TIMEOUT_MS, ...options });
   } catch (error) {
     // The driver quotes the whole connection string, password included: never pass that on.
     throw new UserError(`MONGO_URL is not a valid connection string: ${redact((error as Error).message, secretsOf({ MONGO_URL: settings.url }))}`, { cause: error });
   }
+  const started = Date.now();
   try {
     await client.connect();
     const db = client.db(settings.database);
@@ -28,7 +36,8 @@ export async function connectMongo(settings: MongoSettings, options: MongoClient
     return { client, db };
   } catch (error) {
     await client.close();
-    throw new UserError(`cannot reach MongoDB at ${hostsOf(settings.url)} (MONGO_URL): ${(error as Error).message}`, { cause: error });
+    const seconds = Math.round((Date.now() - started) / 1000);
+    throw new UserError(`cannot reach MongoDB at ${hostsOf(settings.url)} (MONGO_URL) after ${seconds} s: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,7 +99,7 @@ describe('load into MongoDB (FerretDB)', () => {
     expect((await loadFolder(db, dir)).entities.stores).toMatchObject({ inserted: 1 });
     writeFileSync(join(dir, 'stores', 'store-001.json'), JSON.stringify({ store_id: 'store-001', store_name: 'Большая Пикча — Магазин на Мира' }));
     expect((await loadFolder(db, dir)).entities.stores).toMatchObject({ inserted: 0, updated: 1, unchanged: 0 });
-    expect(await db.collection<{ _id: string }>('stores').findOne({ _id: 'stores/store-001.json:1' })).toMatchObject({ store_name: 'Большая Пикча — Магазин на Мира', source_id: 'stores/store-001.json:1' });
+    expect(await db.collection<{ _id: string }>('stores').findOne({ _id: 'stores/store-001.json' })).toMatchObject({ store_name: 'Большая Пикча — Магазин на Мира', source_id: 'stores/store-001.json' });
     await db.dropDatabase();
   });
 
@@ -128,11 +128,11 @@ describe('load into MongoDB (FerretDB)', () => {
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/purchases\s+3\s+3\s+0\s+0\s+0/);
-    // A folder where a document file should be: unreadable as a file, whoever runs the test.
-    mkdirSync(join(dir, 'stores', 'store-999.json'));
+    // A link to nothing where a document file should be: unreadable, whoever runs the test.
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'stores', 'store-999.json'));
     const unreadable = await runCli(['load', dir, '--db', db], { ...testEnv(), PICCHA_LOG_LEVEL: 'silent' });
     expect(unreadable.code).toBe(1);
-    expect(unreadable.stderr).toMatch(/^piccha: could not read 1 file\(s\): stores\/store-999\.json \(EISDIR/);
+    expect(unreadable.stderr).toMatch(/^piccha: could not read 1 file\(s\): stores\/store-999\.json \(ENOENT/);
     expect(unreadable.stdout).toMatch(/purchases\s+3\s+0\s+0\s+3\s+0/);
     await connection.client.db(db).dropDatabase();
   });

@@ -9,7 +9,8 @@ import { ENTITIES, type Document, type Entity } from '../../pipeline/entities/en
 import { getPath } from '../../pipeline/entities/paths.js';
 import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { runGeneration } from '../../pipeline/generate/run.js';
-import { mongoSink } from '../../pipeline/generate/sinks.js';
+import type { DefectEntry } from '../../pipeline/generate/manifest.js';
+import { MANIFEST_DEFECTS_COLLECTION, mongoSink, runIdOf } from '../../pipeline/generate/sinks.js';
 import { createKafka } from '../../pipeline/kafka/client.js';
 import { MongoDocumentWriter } from '../../pipeline/load/mongo-writer.js';
 import { connectMongo, type MongoConnection } from '../../pipeline/mongo/client.js';
@@ -205,7 +206,8 @@ describe('produce: MongoDB → Kafka', () => {
     expect(indexByEmail.size).toBeGreaterThan(5);
 
     const dead = messages.filter((m) => m.topic === s.topics.deadLetter).map((m) => JSON.parse(m.value.toString()) as DeadLetter);
-    const missingKeys = manifest.defects.missing_key?.purchases?.source_ids ?? [];
+    const missingKeys = await s.db.collection<DefectEntry>(MANIFEST_DEFECTS_COLLECTION).find({ run: runIdOf(manifest), kind: 'missing_key', entity: 'purchases' }).map((entry) => entry.source_id).toArray();
+    expect(missingKeys).toHaveLength(manifest.defects.missing_key?.purchases?.count ?? -1);
     expect(missingKeys.length).toBeGreaterThan(0);
     expect(dead.filter((letter) => letter.reason === 'missing business key purchase_id').map((letter) => letter.source_id).sort()).toEqual([...missingKeys].sort());
     expect(dead.find((letter) => letter.source_id === 'typed-wrong')?.reason).toBe('total_amount should be a number, got string');

@@ -5,9 +5,9 @@ import { ENTITIES, type Document, type Entity } from '../../pipeline/entities/en
 import { DEFECT_KINDS, DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { DEFAULT_COUNTS, generateDocuments, type GenerateOptions } from '../../pipeline/generate/generator.js';
 import { openingHoursOn } from '../../pipeline/generate/catalog.js';
-import { newManifest, type Manifest } from '../../pipeline/generate/manifest.js';
+import { DEFECTS_FILE, newManifest, type DefectEntry, type Manifest } from '../../pipeline/generate/manifest.js';
 import { runGeneration } from '../../pipeline/generate/run.js';
-import { filesSink, ndjsonSink } from '../../pipeline/generate/sinks.js';
+import { filesSink, MANIFEST_FILE, ndjsonSink } from '../../pipeline/generate/sinks.js';
 import { detectDefects } from '../helpers/defect-detectors.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -17,12 +17,18 @@ function options(overrides: Partial<GenerateOptions> = {}): GenerateOptions & { 
   return { seed: 42, now: NOW, days: 90, counts: DEFAULT_COUNTS, defects: DIRTY_PROFILES.none ?? { rates: {}, maxCopies: 1 }, profile: 'none', ...overrides };
 }
 
-function generateAll(opts: GenerateOptions): { manifest: Manifest; byEntity: Record<Entity, Document[]> } {
+function generateAll(opts: GenerateOptions): { manifest: Manifest; byEntity: Record<Entity, Document[]>; defects: DefectEntry[] } {
   const manifest = newManifest({ seed: opts.seed, now: new Date(opts.now).toISOString(), days: opts.days, profile: 'test', rates: opts.defects.rates, max_copies: opts.defects.maxCopies });
   const byEntity = { stores: [], products: [], customers: [], purchases: [] } as Record<Entity, Document[]>;
-  for (const { entity, document } of generateDocuments(opts, manifest)) byEntity[entity].push(document);
-  return { manifest, byEntity };
+  const defects: DefectEntry[] = [];
+  for (const { entity, document, defect } of generateDocuments(opts, manifest)) {
+    byEntity[entity].push(document);
+    if (defect) defects.push(defect);
+  }
+  return { manifest, byEntity, defects };
 }
+
+const sourceIdsOf = (defects: readonly DefectEntry[], kind: string, entity: Entity) => defects.filter((entry) => entry.kind === kind && entry.entity === entity).map((entry) => entry.source_id);
 
 function readTree(dir: string): Map<string, string> {
   const files = new Map<string, string>();
@@ -55,7 +61,7 @@ describe('generate', () => {
   it('writes the seed\'s layout: DIR/<entity>/<id>.json and DIR/manifest.json', async () => {
     const dir = join(temp.path, 'layout');
     await runGeneration(options(), filesSink(dir));
-    expect(readdirSync(dir).sort()).toEqual(['customers', 'manifest.json', 'products', 'purchases', 'stores']);
+    expect(readdirSync(dir).sort()).toEqual(['customers', 'manifest-defects.ndjson', 'manifest.json', 'products', 'purchases', 'stores']);
     for (const entity of ENTITIES) expect(readdirSync(join(dir, entity))).toHaveLength(DEFAULT_COUNTS[entity]);
   });
 
@@ -120,21 +126,38 @@ describe('generate', () => {
   });
 
   for (const [profile, defects] of Object.entries(DIRTY_PROFILES).filter(([name]) => name !== 'none')) {
-    it(`dirty profile "${profile}": the manifest names exactly the defects in the output`, () => {
-      const { manifest, byEntity } = generateAll(options({ defects, counts: { stores: 45, products: 20, customers: 45, purchases: 3000 } }));
+    it(`dirty profile "${profile}": the manifest counts and the defect list name exactly the defects in the output`, () => {
+      const { manifest, byEntity, defects: listed } = generateAll(options({ defects, counts: { stores: 45, products: 20, customers: 45, purchases: 3000 } }));
       for (const entity of ENTITIES) {
         expect(manifest.documents[entity]).toBe(byEntity[entity].length);
         const detected = detectDefects(entity, byEntity[entity], NOW);
         for (const kind of DEFECT_KINDS) {
-          const recorded = manifest.defects[kind]?.[entity];
-          expect(detected[kind] ?? [], `${profile} ${entity} ${kind}`).toEqual(recorded?.source_ids ?? []);
-          expect(recorded?.count ?? 0).toBe(recorded?.source_ids.length ?? 0);
+          expect(detected[kind] ?? [], `${profile} ${entity} ${kind}`).toEqual(sourceIdsOf(listed, kind, entity));
+          expect(manifest.defects[kind]?.[entity]?.count ?? 0).toBe(detected[kind]?.length ?? 0);
         }
       }
       const injected = DEFECT_KINDS.filter((kind) => Object.values(manifest.defects[kind] ?? {}).some((record) => record.count > 0));
       expect(injected.sort()).toEqual(Object.keys(defects.rates).sort());
     });
   }
+
+  it('writes the defect list beside the manifest, which keeps only counts', async () => {
+    const generation = options({ defects: DIRTY_PROFILES.heavy ?? { rates: {}, maxCopies: 1 }, counts: { stores: 45, products: 20, customers: 45, purchases: 2000 } });
+    const { defects: expected } = generateAll(generation);
+    for (const [name, sink] of [['files-list', filesSink], ['ndjson-list', ndjsonSink]] as const) {
+      const dir = join(temp.path, name);
+      await runGeneration(generation, sink(dir));
+      const written = readFileSync(join(dir, DEFECTS_FILE), 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as DefectEntry);
+      expect(written.length).toBeGreaterThan(100);
+      expect(written).toEqual(expected);
+      const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+      for (const [kind, byEntity] of Object.entries(manifest.defects)) {
+        for (const [entity, record] of Object.entries(byEntity)) {
+          expect(record).toEqual({ count: sourceIdsOf(written, kind, entity as Entity).length });
+        }
+      }
+    }
+  });
 
   it('the duplicates profile makes duplicates more than half of the purchases', () => {
     const { manifest } = generateAll(options({ defects: DIRTY_PROFILES.duplicates ?? { rates: {}, maxCopies: 1 } }));

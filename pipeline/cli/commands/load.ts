@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { checkMongoDatabase } from '../../config/config.js';
 import { ENTITIES } from '../../entities/entities.js';
 import { UserError } from '../../errors/user-error.js';
 import { loadFolder, REJECTED_COLLECTION } from '../../load/load.js';
@@ -16,7 +17,8 @@ export function loadCommand(): Command {
     .option('--batch-size <n>', 'documents per bulk write', wholeNumber('--batch-size', 1), 1000)
     .action(async (dir: string, flags: { db?: string; batchSize: number }) => {
       const { config } = commandContext();
-      const { client, db } = await connectMongo({ ...config.mongo, database: flags.db ?? config.mongo.database });
+      const database = flags.db === undefined ? config.mongo.database : checkMongoDatabase(flags.db, '--db');
+      const { client, db } = await connectMongo({ ...config.mongo, database });
       const progress = createProgress('load', undefined);
       try {
         const summary = await loadFolder(db, dir, { batchSize: flags.batchSize, progress });
@@ -24,6 +26,7 @@ export function loadCommand(): Command {
         process.stdout.write(formatRows(ENTITIES.map((entity) => ({ collection: entity, ...summary.entities[entity] })), 'table'));
         const rejected = ENTITIES.reduce((sum, entity) => sum + summary.entities[entity].rejected, 0);
         if (rejected > 0) process.stdout.write(`${rejected} rejected document(s) recorded in ${db.databaseName}.${REJECTED_COLLECTION} with file, line and reason\n`);
+        if (summary.skipped.length > 0) process.stdout.write(`${summary.skipped.length} name(s) skipped, not regular files: ${summary.skipped.map((skipped) => `${skipped.file} (${skipped.reason})`).join('; ')}\n`);
         if (summary.unreadable.length > 0) {
           throw new UserError(`could not read ${summary.unreadable.length} file(s): ${summary.unreadable.map((failure) => `${failure.file} (${failure.reason})`).join('; ')}`);
         }

@@ -10,6 +10,7 @@ import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress } from '../../progress/progress.js';
 import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
+import { interruptible } from '../interrupt.js';
 import { formatRows } from '../output.js';
 
 interface ProduceFlags {
@@ -36,10 +37,7 @@ export function produceCommand(): Command {
       if (unknown.length > 0) throw new UserError(`--entities: unknown ${unknown.join(', ')}; known: ${ENTITIES.join(', ')}`);
       const keyring = keyringFrom(config.pii);
       const { client, db } = await connectMongo(config.mongo);
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const interruption = interruptible('produce');
       const progress = createCountsProgress('produce', flags.entities);
       try {
         const summary = await produce(
@@ -55,7 +53,7 @@ export function produceCommand(): Command {
             wait: flags.wait === true,
             fromScratch: flags.fromScratch === true,
             keyring,
-            signal: controller.signal,
+            signal: interruption.signal,
             onSent: (entity, messages) => progress.increment(entity, messages),
             onWaiting: (holder) => logger.warn(`waiting for \`${holder.command}\` (pid ${holder.pid} on ${holder.host}) to finish`),
           },
@@ -68,8 +66,7 @@ export function produceCommand(): Command {
         progress.stop();
         throw serviceFailure(error, { mongo: hostsOf(config.mongo.url), kafka: config.kafka.brokers }) ?? error;
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        interruption.dispose();
         await client.close();
       }
     });
