@@ -12,7 +12,7 @@ describe('ClickHouse service: the HTTP interface', () => {
   const service = clickhouseServiceOptions();
   const db = `http_${randomBytes(4).toString('hex')}`;
   let client: ClickHouseClient;
-  const post = (query: string, init: { params?: Record<string, string>; headers?: Record<string, string>; body?: BodyInit } = {}) => {
+  const post = (query: string, init: { params?: Record<string, string>; headers?: Record<string, string>; body?: string | Buffer } = {}) => {
     const url = new URL(service.url);
     for (const [name, value] of Object.entries(init.params ?? {})) url.searchParams.set(name, value);
     if (query !== '') url.searchParams.set('query', query);
