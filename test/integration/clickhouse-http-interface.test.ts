@@ -91,7 +91,7 @@ describe('ClickHouse service: the HTTP interface', () => {
     const queryId = randomUUID();
     const result = await client.query({ query: 'SELECT 1', query_id: queryId, format: 'JSONEachRow' });
     expect(result.query_id).toBe(queryId);
-    await result.close();
+    result.close();
     const response = await post('SELECT number FROM system.numbers LIMIT 10', { params: { query_id: 'mine-1' } });
     expect(response.headers.get('x-clickhouse-query-id')).toBe('mine-1');
     expect(response.headers.get('x-clickhouse-server-display-name')).toBeTruthy();
