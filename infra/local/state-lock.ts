@@ -43,7 +43,6 @@ export async function withStateLock<T>(stateDir: string, what: string, waitMs: n
       if (holderOf(path) === undefined) rmSync(path, { force: true });
       continue;
     }
-    if (holder === process.pid) throw new StateLockedError(`${what}: this process already holds ${path}`);
     if (Date.now() > deadline) {
       throw new StateLockedError(`${what}: another \`piccha services\` command (process ${holder}) is still working on ${stateDir}; try again when it has finished`);
     }
