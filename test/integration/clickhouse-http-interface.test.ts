@@ -106,6 +106,8 @@ describe('ClickHouse service: the HTTP interface', () => {
     const bad = client.insert({ table: `${db}.purchases`, values: [{ purchase_id: 'ord-bad', amount: 'not a number' }], format: 'JSONEachRow' });
     await expect(bad).rejects.toBeInstanceOf(ClickHouseError);
     await expect(bad).rejects.toMatchObject({ code: '27' });
+    // Worded as a server words it: how the data reached the engine is not the client's business.
+    expect(((await bad.catch((error: unknown) => error)) as Error).message).not.toMatch(/fifo|INFILE|parsed from file/i);
   });
 
   it('reads and writes with HTTP compression as @clickhouse/client uses it', async () => {

@@ -70,6 +70,21 @@ describe('ClickHouse service: several clients at once, and the engine’s backgr
     expect(await count(`SELECT count() AS n FROM ${db}.events`)).toBe(3000);
   });
 
+  it('cancels an INSERT whose client goes away mid-body: none of its rows are committed', async () => {
+    await client().command({ query: `CREATE TABLE ${db}.aborted (id UInt64) ENGINE = MergeTree ORDER BY id` });
+    const controller = new AbortController();
+    const rows = new Readable({ objectMode: true, read: () => undefined });
+    // Whole rows: had the engine read a clean end of data, it would commit all of them.
+    for (let id = 0; id < 5000; id += 1) rows.push({ id });
+    const insert = client().insert({ table: `${db}.aborted`, values: rows, format: 'JSONEachRow', abort_signal: controller.signal });
+    await sleep(500);
+    controller.abort();
+    await expect(insert).rejects.toThrow();
+    const running = `SELECT count() AS n FROM system.processes WHERE position(query, '${db}.aborted FROM INFILE') > 0 AND query NOT LIKE '%system.processes%'`;
+    expect(await eventually(() => count(running), (n) => n === 0)).toBe(0);
+    expect(await count(`SELECT count() AS n FROM ${db}.aborted`)).toBe(0);
+  });
+
   it('runs `piccha sql` and `piccha migrate` while another client holds an insert open', async () => {
     const insert = heldInsert(client(), `${db}.events`, [{ id: 9_000_001, source: 'held' }]);
     const migrations = makeTempDir('sql');

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Session } from 'chdb';
 import { openEngineSession } from '../../../pipeline/clickhouse/embedded.js';
-import { exception, fromEngineError } from './exceptions.js';
+import { ClickHouseException, exception, fromEngineError } from './exceptions.js';
 import type { InsertWithData } from './sql-scan.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -114,7 +114,7 @@ export class Engine {
           finished = true;
         });
         const writer = await this.openWriter(fifo, () => finished);
-        if (writer === undefined) return toResult(await running);
+        if (writer === undefined) return toResult(await running.catch((error: unknown) => Promise.reject(withoutFifo(fromEngineError(error), fifo))));
         // The engine closing its end early (an error in the data) shows as EPIPE here; its own error says why.
         writer.on('error', () => undefined);
         // Piped by hand: a failed body must not close the FIFO, which the engine would read as a clean end of data.
@@ -139,7 +139,7 @@ export class Engine {
           writer.destroy();
           data.resume();
         }
-        return toResult(await running);
+        return toResult(await running.catch((error: unknown) => Promise.reject(withoutFifo(fromEngineError(error), fifo))));
       } finally {
         this.idleFifos.push(fifo);
       }
@@ -216,6 +216,15 @@ export class Engine {
       session.close();
     }
   }
+}
+
+/** The engine's message as a server would word it: the FIFO the data came through is ours, not the client's business. */
+function withoutFifo(error: ClickHouseException, fifo: string): ClickHouseException {
+  const message = error.message
+    .split(`: (in file/uri ${fifo})`)
+    .join('')
+    .replace(/: While executing File: data for INSERT was parsed from file/g, '');
+  return new ClickHouseException(error.code, error.codeName, message);
 }
 
 function toResult(result: { bytes(): Uint8Array; rowsRead: number; bytesRead: number; elapsed: number }): Result {
