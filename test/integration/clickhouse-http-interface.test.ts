@@ -152,6 +152,15 @@ describe('ClickHouse service: the HTTP interface', () => {
     expect(readonly.headers.get('x-clickhouse-exception-code')).toBe('164');
   });
 
+  it('refuses an INSERT into a missing table before reading its large body, and keeps serving', async () => {
+    const body = '{"id":1,"note":"a row that will never be read"}\n'.repeat(100_000);
+    const refused = await post(`INSERT INTO ${db}.missing FORMAT JSONEachRow`, { body });
+    expect([refused.status, refused.headers.get('x-clickhouse-exception-code')]).toEqual([404, '60']);
+    await refused.text();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await (await client.query({ query: 'SELECT 42 AS answer', format: 'JSONEachRow' })).json()).toEqual([{ answer: 42 }]);
+  });
+
   it('listens on the loopback address only', async () => {
     const port = Number(new URL(service.url).port);
     const external = Object.values(networkInterfaces()).flat().find((address) => address?.family === 'IPv4' && !address.internal)?.address;

@@ -113,6 +113,8 @@ export class Engine {
         const running = session.queryAsync(sql, { format: 'TSV' }).finally(() => {
           finished = true;
         });
+        // Observed below, possibly only after waiting for the FIFO: an early failure must not count as unhandled.
+        running.catch(() => undefined);
         const writer = await this.openWriter(fifo, () => finished);
         if (writer === undefined) return toResult(await running.catch((error: unknown) => Promise.reject(withoutFifo(fromEngineError(error), fifo))));
         // The engine closing its end early (an error in the data) shows as EPIPE here; its own error says why.

@@ -221,6 +221,9 @@ export class HttpInterface {
       };
       const maxQuerySize = Number(settings.max_query_size ?? DEFAULT_MAX_QUERY_SIZE) || DEFAULT_MAX_QUERY_SIZE;
       const body = decodedBody(request);
+      // Its failures are seen where the body is read; one that comes after the answer (the rest of a refused body) is no one's.
+      body.on('error', () => undefined);
+      request.on('error', () => undefined);
       // A client that goes away mid-body must cancel an INSERT, not end its data early.
       request.on('close', () => {
         if (!request.complete) body.destroy(new Error('the client closed the connection before the end of the request'));
