@@ -29,6 +29,10 @@ const log = (message: string) => process.stdout.write(`${new Date().toISOString(
 
 const engine = await Engine.open(data, run, MAX_CONCURRENT_STATEMENTS);
 const http = new HttpInterface({ engine, user: 'default', password: servicePassword(passwordFile), displayName: 'piccha-local' });
+// As a ClickHouse server: idle keep-alive connections live 30 s (clients keep theirs for less), and an INSERT
+// may stream its body for as long as it takes, where Node would cut any request off after 300 s.
+http.server.keepAliveTimeout = 30_000;
+http.server.requestTimeout = 0;
 http.server.listen({ host: LOOPBACK, port: Number(port), exclusive: true }, () => {
   log(`ClickHouse ${engine.version} (embedded) on ${data}, HTTP on ${LOOPBACK}:${port}`);
 });
