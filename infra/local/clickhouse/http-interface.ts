@@ -180,8 +180,6 @@ export class HttpInterface {
     response.setHeader('X-ClickHouse-Exception-Code', String(error.code));
     response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
     if (error.codeName === 'REQUIRED_PASSWORD') response.setHeader('WWW-Authenticate', 'Basic realm="ClickHouse server HTTP API"');
-    // The rest of an unread body cannot be skipped reliably: close the connection after this answer.
-    response.setHeader('Connection', 'close');
     response.end(exceptionBody(error, this.options.engine.version));
   }
 
@@ -195,6 +193,7 @@ export class HttpInterface {
       return;
     }
     const queryId = url.searchParams.get('query_id') || String(request.headers['x-clickhouse-query-id'] ?? '') || randomUUID();
+    let body: Readable | undefined;
     try {
       if (url.pathname !== '/') throw exception('BAD_ARGUMENTS', `There is no handler for ${url.pathname}`);
       const credentials = credentialsOf(request, url);
@@ -220,20 +219,21 @@ export class HttpInterface {
         readonly: request.method !== 'POST',
       };
       const maxQuerySize = Number(settings.max_query_size ?? DEFAULT_MAX_QUERY_SIZE) || DEFAULT_MAX_QUERY_SIZE;
-      const body = decodedBody(request);
+      const decoded = decodedBody(request);
+      body = decoded;
       // Its failures are seen where the body is read; one that comes after the answer (the rest of a refused body) is no one's.
-      body.on('error', () => undefined);
+      decoded.on('error', () => undefined);
       request.on('error', () => undefined);
       // A client that goes away mid-body must cancel an INSERT, not end its data early.
       request.on('close', () => {
-        if (!request.complete) body.destroy(new Error('the client closed the connection before the end of the request'));
+        if (!request.complete) decoded.destroy(new Error('the client closed the connection before the end of the request'));
       });
-      const statement = await readStatement(this.options.engine, urlQuery, body, maxQuerySize).catch((error: unknown) => {
+      const statement = await readStatement(this.options.engine, urlQuery, decoded, maxQuerySize).catch((error: unknown) => {
         throw error instanceof SqlScanError ? exception('SYNTAX_ERROR', error.message) : error;
       });
       if (statement.kind === 'insert') {
         if (context.readonly) throw exception('BAD_ARGUMENTS', 'Cannot execute an INSERT in readonly mode: send it with POST');
-        const result = await this.options.engine.insert(context, statement, body);
+        const result = await this.options.engine.insert(context, statement, decoded);
         this.commonHeaders(response, queryId);
         response.setHeader('X-ClickHouse-Summary', summaryOf(result, true));
         response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
@@ -259,6 +259,9 @@ export class HttpInterface {
       compressing.pipe(response);
       compressing.end(result.bytes);
     } catch (error) {
+      // The rest of a refused body is read and dropped, so that the client, still sending, gets this answer.
+      body?.resume();
+      request.resume();
       this.fail(response, fromEngineError(error), queryId);
     }
   }
