@@ -11,11 +11,11 @@ export interface DetachedProcess {
  * Starts a process that outlives this one (the CLI exits, the service stays), with its
  * output appended to a log file.
  */
-export function spawnDetached(command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): DetachedProcess {
+export function spawnDetached(command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): DetachedProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, 'a');
   try {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env });
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env, cwd });
     if (child.pid === undefined) throw new Error(`could not start ${command}`);
     child.unref();
     return { pid: child.pid };

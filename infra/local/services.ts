@@ -1,14 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { formatEnvFile } from '../../pipeline/config/env-file.js';
 import { UserError } from '../../pipeline/errors/user-error.js';
+import { clickhouseService } from './clickhouse/clickhouse-service.js';
 import { ferretdbService } from './ferretdb/ferretdb-service.js';
 import { kafkaService } from './kafka/kafka-service.js';
 import { LOOPBACK, portPreferring } from './ports.js';
 import { isOurProcess, stopProcess } from './processes.js';
 import type { LocalService, ServiceContext, ServiceRecord } from './service.js';
+import { withStateLock } from './state-lock.js';
 import { waitUntil } from './wait.js';
 
-export const LOCAL_SERVICES: readonly LocalService[] = [kafkaService, ferretdbService];
+export const LOCAL_SERVICES: readonly LocalService[] = [kafkaService, ferretdbService, clickhouseService];
 
 export type ServiceState = 'answering' | 'not answering' | 'stopped' | 'not started';
 
@@ -25,7 +27,7 @@ export interface ServiceStatus {
 }
 
 export interface UpOptions {
-  /** `preferred` tries the usual ports (9092, 27017) first; `random` takes any free ones. */
+  /** `preferred` tries the usual ports (9092, 27017, 8123) first; `random` takes any free ones. */
   readonly ports?: 'preferred' | 'random';
   /** Only these services (by name); all by default. */
   readonly only?: readonly string[];
@@ -52,7 +54,9 @@ function writeState(context: ServiceContext, records: RunFile): void {
     const record = records[service.name];
     if (record) Object.assign(env, service.connectionEnv(record));
   }
-  writeFileSync(layout.envFile, formatEnvFile('Written by `piccha services up`: where the local services listen.', env));
+  // It holds the ClickHouse service's password: readable by its owner only.
+  writeFileSync(layout.envFile, formatEnvFile('Written by `piccha services up`: where the local services listen.', env), { mode: 0o600 });
+  chmodSync(layout.envFile, 0o600);
 }
 
 function serviceNamed(name: string): LocalService {
@@ -88,6 +92,13 @@ async function statusOf(context: ServiceContext, service: LocalService, record: 
  * already running from an earlier call are kept. Connection settings go to services.env.
  */
 export async function servicesUp(context: ServiceContext, options: UpOptions = {}): Promise<ServiceStatus[]> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  return withStateLock(context.layout.stateDir, 'services up', timeoutMs * 2, () => startServices(context, options, timeoutMs), (holder) =>
+    context.logger.warn(`waiting for another \`piccha services\` command (process ${holder}) to finish`),
+  );
+}
+
+async function startServices(context: ServiceContext, options: UpOptions, timeoutMs: number): Promise<ServiceStatus[]> {
   const selected = (options.only ?? LOCAL_SERVICES.map((service) => service.name)).map(serviceNamed);
   const records = readRunFile(context.layout.runFile);
   const results = new Map<string, ServiceStatus>();
@@ -120,7 +131,6 @@ export async function servicesUp(context: ServiceContext, options: UpOptions = {
     writeState(context, records);
   }
 
-  const timeoutMs = options.timeoutMs ?? 120_000;
   const waits = await Promise.allSettled(
     started.map(async (record) => {
       const service = serviceNamed(record.name);
@@ -146,7 +156,13 @@ export async function servicesUp(context: ServiceContext, options: UpOptions = {
 }
 
 /** Stops exactly the processes `services up` recorded, and forgets them. Data is kept unless purged. */
-export async function servicesDown(context: ServiceContext, options: { purge?: boolean } = {}): Promise<string[]> {
+export function servicesDown(context: ServiceContext, options: { purge?: boolean } = {}): Promise<string[]> {
+  return withStateLock(context.layout.stateDir, 'services down', 240_000, () => stopServices(context, options), (holder) =>
+    context.logger.warn(`waiting for another \`piccha services\` command (process ${holder}) to finish`),
+  );
+}
+
+async function stopServices(context: ServiceContext, options: { purge?: boolean }): Promise<string[]> {
   const records = readRunFile(context.layout.runFile);
   const stopped: string[] = [];
   for (const record of Object.values(records).reverse()) {

@@ -42,14 +42,18 @@ function inUse(dataPath: string, holder: number | undefined, cause?: unknown): D
   );
 }
 
-function openSession(dataPath: string): Session {
+/**
+ * Opens the engine on a data directory no other process holds, with `settings` as this
+ * connection's defaults; the one-line refusal names the holder.
+ */
+export function openEngineSession(dataPath: string, settings: Readonly<Record<string, string | number>>): Session {
   mkdirSync(dataPath, { recursive: true });
   // Checked first: the engine's own refusal is a vague error plus a line it prints to stderr itself.
   const holder = holderOf(dataPath);
   if (holder !== undefined) throw inUse(dataPath, holder);
-  const settings = Object.entries(SHARED_SETTINGS).map(([name, value]) => `--${name}=${value}`);
+  const connectionArgs = Object.entries(settings).map(([name, value]) => `--${name}=${value}`);
   try {
-    return new Session(dataPath, { connectionArgs: settings });
+    return new Session(dataPath, { connectionArgs });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.includes('only one active data directory per process')) {
@@ -66,7 +70,7 @@ export class EmbeddedClickHouse implements ClickHouse {
   private readonly session: Session;
 
   constructor(readonly dataPath: string) {
-    this.session = openSession(dataPath);
+    this.session = openEngineSession(dataPath, SHARED_SETTINGS);
     this.description = `embedded ClickHouse at ${dataPath}`;
   }
 

@@ -53,12 +53,13 @@ const variables = z.object({
   PICCHA_STATE_DIR: text('a path').optional(),
   PICCHA_CACHE_DIR: text('a path').optional(),
   PICCHA_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('warn'),
-  MONGO_URL: mongoUrl.default('mongodb://127.0.0.1:27017/'),
+  // No default port: whatever listens on 27017 or 9092 may belong to another stack on the machine.
+  MONGO_URL: mongoUrl.optional(),
   MONGO_DB: mongoDatabase.default('piccha_db'),
   KAFKA_BROKERS: text('a broker list')
-    .default('127.0.0.1:9092')
     .transform((value) => value.split(',').map((broker) => broker.trim()))
-    .refine((brokers) => brokers.every((broker) => hostPort.test(broker)), 'must be a comma-separated list of host:port'),
+    .refine((brokers) => brokers.every((broker) => hostPort.test(broker)), 'must be a comma-separated list of host:port')
+    .optional(),
   KAFKA_CLIENT_ID: identifier.default('piccha'),
   CLICKHOUSE_URL: httpUrl.optional(),
   CLICKHOUSE_USER: text('a user name').default('default'),
@@ -99,6 +100,20 @@ export interface Config {
 
 export class ConfigError extends UserError {}
 
+/**
+ * `target` with `key` read from `value`, failing only when a command reads it: commands that
+ * never touch the service work without it, and one that needs it says how to configure it.
+ */
+function requiredOnUse<T extends object, K extends string, V>(target: T, key: K, value: V | undefined, service: string, variable: string): T & Record<K, V> {
+  return Object.defineProperty(target, key, {
+    enumerable: true,
+    get: () => {
+      if (value === undefined) throw new ConfigError(`no ${service} is configured: run \`piccha services up\` or set ${variable}`);
+      return value;
+    },
+  }) as T & Record<K, V>;
+}
+
 /** The state folder alone, for code that must find services.env before reading the rest. */
 export function stateDirFrom(env: NodeJS.ProcessEnv): string {
   const dir = env.PICCHA_STATE_DIR?.trim();
@@ -129,8 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stateDir,
     cacheDir: values.PICCHA_CACHE_DIR === undefined ? join(projectRoot(), '.piccha', 'cache') : resolve(values.PICCHA_CACHE_DIR),
     logLevel: values.PICCHA_LOG_LEVEL,
-    mongo: { url: values.MONGO_URL, database: values.MONGO_DB },
-    kafka: { brokers: values.KAFKA_BROKERS, clientId: values.KAFKA_CLIENT_ID, topicPrefix: values.PICCHA_TOPIC_PREFIX, partitions: values.PICCHA_TOPIC_PARTITIONS },
+    mongo: requiredOnUse({ database: values.MONGO_DB }, 'url', values.MONGO_URL, 'MongoDB', 'MONGO_URL'),
+    kafka: requiredOnUse(
+      { clientId: values.KAFKA_CLIENT_ID, topicPrefix: values.PICCHA_TOPIC_PREFIX, partitions: values.PICCHA_TOPIC_PARTITIONS },
+      'brokers',
+      values.KAFKA_BROKERS as readonly string[] | undefined,
+      'Kafka broker',
+      'KAFKA_BROKERS',
+    ),
     pii: { PICCHA_PII_KEYS: values.PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY: values.PICCHA_PII_INDEX_KEY },
     clickhouse:
       values.CLICKHOUSE_URL === undefined

@@ -6,6 +6,9 @@ export interface TestServices {
   readonly stateDir: string;
   readonly kafkaBrokers: string;
   readonly mongoUrl: string;
+  /** The ClickHouse service (the embedded engine behind ClickHouse's HTTP interface). */
+  readonly clickhouseUrl: string;
+  readonly clickhousePassword: string;
 }
 
 declare module 'vitest' {
@@ -18,7 +21,13 @@ let started: StartedServices | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   started = await startLocalServices();
-  project.provide('services', { stateDir: started.stateDir, kafkaBrokers: started.env.KAFKA_BROKERS ?? '', mongoUrl: started.env.MONGO_URL ?? '' });
+  project.provide('services', {
+    stateDir: started.stateDir,
+    kafkaBrokers: started.env.KAFKA_BROKERS ?? '',
+    mongoUrl: started.env.MONGO_URL ?? '',
+    clickhouseUrl: started.env.CLICKHOUSE_URL ?? '',
+    clickhousePassword: started.env.CLICKHOUSE_PASSWORD ?? '',
+  });
 }
 
 export async function teardown(): Promise<void> {

@@ -14,13 +14,15 @@ export function localServiceContext(stateDir: string, logger: Logger = createLog
 
 export interface StartedServices {
   readonly stateDir: string;
-  /** services.env: MONGO_URL, KAFKA_BROKERS. */
+  /** services.env: MONGO_URL, KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD. */
   readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
+export type LocalServiceName = 'kafka' | 'mongo' | 'clickhouse';
+
 /** The same code as `piccha services up`, in a temp state folder, on free ports. */
-export async function startLocalServices(only?: readonly ('kafka' | 'mongo')[]): Promise<StartedServices> {
+export async function startLocalServices(only?: readonly LocalServiceName[]): Promise<StartedServices> {
   const state = makeTempDir('services');
   const context = localServiceContext(state.path);
   const stop = async () => {
@@ -37,7 +39,7 @@ export async function startLocalServices(only?: readonly ('kafka' | 'mongo')[]):
 }
 
 /** Runs `body` against services of its own, stopped afterwards whatever happens. */
-export async function withLocalServices<T>(only: readonly ('kafka' | 'mongo')[], body: (env: Readonly<Record<string, string>>) => Promise<T>): Promise<T> {
+export async function withLocalServices<T>(only: readonly LocalServiceName[], body: (env: Readonly<Record<string, string>>) => Promise<T>): Promise<T> {
   const services = await startLocalServices(only);
   try {
     return await body(services.env);

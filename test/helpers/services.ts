@@ -22,3 +22,9 @@ export function testConfig(extra: Record<string, string> = {}): Config {
 }
 
 export const quietLogger: Logger = createLogger('silent');
+
+/** @clickhouse/client options that reach the run's ClickHouse service. */
+export function clickhouseServiceOptions() {
+  const services = testServices();
+  return { url: services.clickhouseUrl, username: 'default', password: services.clickhousePassword };
+}

@@ -70,7 +70,8 @@ describe('piccha CLI', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(new RegExp(`${prefix}\\.purchases\\s+\\d{3}\\s`));
-    expect(result.stdout).toMatch(/ClickHouse\s+embedded ClickHouse at .*version 26\./);
+    // services.env names the ClickHouse service: the demo uses it as any command does.
+    expect(result.stdout).toMatch(/ClickHouse\s+ClickHouse server at http:\/\/127\.0\.0\.1:\d+, version 26\./);
   }, 120_000);
 
   it('says when no service was started, and exits non-zero', async () => {
@@ -79,6 +80,6 @@ describe('piccha CLI', () => {
     state.remove();
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('not started');
-    expect(result.stderr).toMatch(/^piccha: Kafka broker, MongoDB protocol \(FerretDB\): not started, not started\n$/);
+    expect(result.stderr).toMatch(/^piccha: Kafka broker, MongoDB protocol \(FerretDB\), ClickHouse \(embedded engine, HTTP\): not started, not started, not started\n$/);
   });
 });

@@ -15,14 +15,26 @@ describe('loadConfig', () => {
 
   it('uses documented defaults, with embedded ClickHouse under the state folder', () => {
     const state = stateDir();
-    const config = loadConfig({ PICCHA_STATE_DIR: state });
+    const config = loadConfig({ PICCHA_STATE_DIR: state, MONGO_URL: 'mongodb://127.0.0.1:40002/', KAFKA_BROKERS: '127.0.0.1:40001' });
     expect(config).toMatchObject({
       stateDir: state,
       logLevel: 'warn',
-      mongo: { url: 'mongodb://127.0.0.1:27017/', database: 'piccha_db' },
-      kafka: { brokers: ['127.0.0.1:9092'], clientId: 'piccha' },
+      mongo: { url: 'mongodb://127.0.0.1:40002/', database: 'piccha_db' },
+      kafka: { brokers: ['127.0.0.1:40001'], clientId: 'piccha' },
       clickhouse: { mode: 'embedded', dataPath: join(state, 'clickhouse') },
     });
+  });
+
+  it('never falls back to default ports: reading an unconfigured Kafka or MongoDB says how to configure it', () => {
+    const state = stateDir();
+    writeFileSync(join(state, 'services.env'), 'MONGO_URL=mongodb://127.0.0.1:40002/\n');
+    const config = loadConfig({ PICCHA_STATE_DIR: state });
+    expect(config.mongo.url).toBe('mongodb://127.0.0.1:40002/');
+    expect(config.kafka.clientId).toBe('piccha');
+    expect(() => config.kafka.brokers).toThrow(new ConfigError('no Kafka broker is configured: run `piccha services up` or set KAFKA_BROKERS'));
+    const bare = loadConfig({ PICCHA_STATE_DIR: stateDir() });
+    expect(() => ({ ...bare.mongo })).toThrow(new ConfigError('no MongoDB is configured: run `piccha services up` or set MONGO_URL'));
+    expect(bare.clickhouse.mode).toBe('embedded');
   });
 
   it('reads services.env for variables the environment leaves unset, and lets the environment win', () => {

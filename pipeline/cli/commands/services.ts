@@ -16,13 +16,13 @@ function printStatuses(statuses: readonly ServiceStatus[]): void {
 }
 
 export function servicesCommand(): Command {
-  const services = new Command('services').description('run the local services (Kafka, MongoDB protocol) natively, on 127.0.0.1');
+  const services = new Command('services').description('run the local services (Kafka, MongoDB protocol, ClickHouse) natively, on 127.0.0.1');
 
   services
     .command('up')
     .description('start the local services that are not running, wait until they answer, write .piccha/services.env')
     .addOption(new Option('--ports <choice>', 'try the usual ports first, or take any free ones').choices(['preferred', 'random']).default('preferred'))
-    .option('--only <names...>', 'start only these services (kafka, mongo)')
+    .option('--only <names...>', 'start only these services (kafka, mongo, clickhouse)')
     .action(async (options: { ports: 'preferred' | 'random'; only?: string[] }) => {
       const context = commandContext();
       printStatuses(await servicesUp(serviceContext(context), options));

@@ -7,7 +7,7 @@ const NETWORKS = ['Большая Пикча', 'Маленькая Пикча'];
 const CATEGORIES = ['🥖 Зерновые и хлебобулочные изделия', '🥩 Мясо, рыба, яйца и бобовые', '🥛 Молочные продукты', '🍏 Фрукты и ягоды', '🥦 Овощи и зелень'];
 
 /** A purchase line as the pipeline stores it: ids, a network, money, a time, items. */
-function purchaseRow(i: number): Row {
+export function purchaseRow(i: number): Row {
   const quantity = (i % 5) + 1;
   const price = 30 + ((i * 37) % 27_000) / 100;
   return {
@@ -25,7 +25,7 @@ function purchaseRow(i: number): Row {
   };
 }
 
-const DDL = `CREATE TABLE bench.purchases (
+export const PURCHASES_DDL = `CREATE TABLE bench.purchases (
   purchase_id String, customer_id String, store_id LowCardinality(String), store_network LowCardinality(String),
   product_id LowCardinality(String), category LowCardinality(String), quantity UInt16,
   price_per_unit Decimal(12, 2), total_price Decimal(12, 2), payment_method LowCardinality(String),
@@ -40,7 +40,7 @@ export const clickhouseInsertBenchmark: Benchmark = {
     const clickhouse = new EmbeddedClickHouse(dir.path);
     try {
       await clickhouse.exec('CREATE DATABASE bench');
-      await clickhouse.exec(DDL);
+      await clickhouse.exec(PURCHASES_DDL);
       const results: BenchResult[] = [];
 
       const singles = scaled(10_000, options);
