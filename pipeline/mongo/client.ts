@@ -37,7 +37,7 @@ export async function connectMongo(settings: MongoSettings, options: MongoClient
   } catch (error) {
     await client.close();
     const seconds = Math.round((Date.now() - started) / 1000);
-    throw new UserError(`cannot reach MongoDB at ${hostsOf(settings.url)} (MONGO_URL) after ${seconds} s: ${(error as Error).message}`, { cause: error });
+    throw new UserError(`cannot reach MongoDB at ${hostsOf(settings.url)} (MONGO_URL): ${(error as Error).message}; gave up after ${seconds} s`, { cause: error });
   }
 }
 

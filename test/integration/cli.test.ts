@@ -5,11 +5,12 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('piccha CLI', () => {
   it('prints help for every command and exits 0', async () => {
-    for (const args of [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['demo', '--help']]) {
-      const result = await runCli(args);
-      expect(result.code, args.join(' ')).toBe(0);
-      expect(result.stdout).toMatch(/^Usage: piccha/);
-    }
+    const cases = [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['demo', '--help']];
+    const results = await Promise.all(cases.map((args) => runCli(args)));
+    cases.forEach((args, index) => {
+      expect(results[index]?.code, args.join(' ')).toBe(0);
+      expect(results[index]?.stdout).toMatch(/^Usage: piccha/);
+    });
   });
 
   it('runs a query on the embedded engine: ClickHouse 26', async () => {

@@ -157,7 +157,7 @@ describe('generate', () => {
         }
       }
     }
-  });
+  }, 60_000);
 
   it('the duplicates profile makes duplicates more than half of the purchases', () => {
     const { manifest } = generateAll(options({ defects: DIRTY_PROFILES.duplicates ?? { rates: {}, maxCopies: 1 } }));
