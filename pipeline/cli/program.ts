@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { dashboardsCommand } from './commands/dashboards.js';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
 import { loadCommand } from './commands/load.js';
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
     .addCommand(loadCommand())
     .addCommand(produceCommand())
     .addCommand(piiCommand())
+    .addCommand(dashboardsCommand())
     .addCommand(demoCommand());
 }
