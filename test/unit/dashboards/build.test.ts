@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { grafanaTemplate, renderMessage, TELEGRAM_MAX_MESSAGE, MAX_LISTED_ALERTS } from '../../../dashboards/alerting/message.js';
@@ -8,6 +9,7 @@ import { DATASOURCE_UID } from '../../../dashboards/datasource.js';
 import { THRESHOLDS } from '../../../dashboards/thresholds.js';
 import { allowedEnvironment } from '../../../pipeline/cli/commands/dashboards.js';
 
+// The tests walk parsed YAML and JSON, which is untyped by nature.
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const allowed = allowedEnvironment(DEFAULT_BUILD_SETTINGS);
