@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { grafanaTemplate, renderMessage, TELEGRAM_MAX_MESSAGE, MAX_LISTED_ALERTS } from '../../../dashboards/alerting/message.js';
