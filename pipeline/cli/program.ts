@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { alertsCommand } from './commands/alerts.js';
 import { dashboardsCommand } from './commands/dashboards.js';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
     .addCommand(produceCommand())
     .addCommand(piiCommand())
     .addCommand(dashboardsCommand())
+    .addCommand(alertsCommand())
     .addCommand(demoCommand());
 }

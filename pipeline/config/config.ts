@@ -34,7 +34,7 @@ const identifier = text('a name').regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a p
 /**
  * Every variable the pipeline reads, with its default. Later stages add theirs here, so that
  * one place lists (and validates) all of them. No value is ever echoed, not even in errors,
- * so secrets (CLICKHOUSE_PASSWORD, PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY) stay out of output.
+ * so secrets (CLICKHOUSE_PASSWORD, PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY, TELEGRAM_BOT_TOKEN) stay out of output.
  */
 const variables = z.object({
   PICCHA_STATE_DIR: text('a path').optional(),
@@ -57,6 +57,10 @@ const variables = z.object({
   // Checked in full (format, length) where they are used: pipeline/pii/keys.ts.
   PICCHA_PII_KEYS: z.string().optional(),
   PICCHA_PII_INDEX_KEY: z.string().optional(),
+  TELEGRAM_BOT_TOKEN: z.string().trim().optional(),
+  TELEGRAM_CHAT_ID: z.string().trim().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, 'must be a numeric chat id or @channelname').optional(),
+  TELEGRAM_API_URL: httpUrl.default('https://api.telegram.org'),
+  PICCHA_GRAFANA_URL: httpUrl.default('http://127.0.0.1:3000'),
 });
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
@@ -82,6 +86,10 @@ export interface Config {
   /** The PII keys as given; pipeline/pii/keys.ts parses and checks them where they are needed. */
   readonly pii: { readonly PICCHA_PII_KEYS?: string; readonly PICCHA_PII_INDEX_KEY?: string };
   readonly clickhouse: ClickHouseConfig;
+  /** Where `alerts check` sends; without a token it prints instead. The token is a secret. */
+  readonly telegram: { readonly botToken?: string; readonly chatId?: string; readonly apiUrl: string };
+  /** Grafana's address, for links in alert messages. */
+  readonly grafanaUrl: string;
 }
 
 export class ConfigError extends UserError {}
@@ -129,5 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             password: values.CLICKHOUSE_PASSWORD,
             database: values.CLICKHOUSE_DATABASE,
           },
+    telegram: { botToken: values.TELEGRAM_BOT_TOKEN || undefined, chatId: values.TELEGRAM_CHAT_ID, apiUrl: values.TELEGRAM_API_URL },
+    grafanaUrl: values.PICCHA_GRAFANA_URL,
   };
 }

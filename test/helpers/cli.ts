@@ -9,7 +9,7 @@ export interface CliResult {
 }
 
 /** The variables the CLI reads, cleared so that a developer's shell cannot change a test's outcome. */
-const CLEARED = ['PICCHA_STATE_DIR', 'PICCHA_LOG_LEVEL', 'MONGO_URL', 'MONGO_DB', 'KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_DATA_PATH'];
+const CLEARED = ['PICCHA_STATE_DIR', 'PICCHA_LOG_LEVEL', 'MONGO_URL', 'MONGO_DB', 'KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_DATABASE', 'CLICKHOUSE_DATA_PATH', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID', 'TELEGRAM_API_URL', 'PICCHA_GRAFANA_URL'];
 
 /** Runs `piccha` from the sources, as a separate process, the way a user runs it. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
