@@ -17,7 +17,7 @@ SELECT
     kbju_fat AS fat,
     kbju_carbohydrates AS carbohydrates,
     price,
-    nullIf(lower(trimBoth(toString(unit))), '') AS unit,
+    nullIf(lowerUTF8(trimBoth(toString(unit))), '') AS unit,
     nullIf(trimBoth(toString(origin_country)), '') AS origin_country,
     expiry_days,
     is_organic,

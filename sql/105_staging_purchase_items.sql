@@ -13,7 +13,7 @@ SELECT
     nullIf(trimBoth(name), '') AS product_name,
     nullIf(trimBoth(toString(category)), '') AS category,
     quantity,
-    nullIf(lower(trimBoth(toString(unit))), '') AS unit,
+    nullIf(lowerUTF8(trimBoth(toString(unit))), '') AS unit,
     price_per_unit,
     total_price,
     kbju_calories AS calories,
