@@ -63,3 +63,12 @@ export async function refreshViews(clickhouse: ClickHouse, views: readonly strin
   }
   return report;
 }
+
+/**
+ * Refreshes the views that the just-applied migrations created. Their first refresh is what
+ * backfills them from the data already there; an embedded engine closed before it finished
+ * would leave them empty until the next scheduled run.
+ */
+export async function fillCreatedViews(clickhouse: ClickHouse, migrations: readonly Migration[], applied: readonly string[]): Promise<ViewRefresh[]> {
+  return refreshViews(clickhouse, refreshableViews(migrations.filter((migration) => applied.includes(migration.name))));
+}

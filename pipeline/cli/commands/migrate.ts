@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../clickhouse/migrations.js';
-import { refreshableViews, refreshViews } from '../../mart/refresh.js';
+import { fillCreatedViews } from '../../mart/refresh.js';
 import { commandContext } from '../context.js';
 
 export function migrateCommand(): Command {
@@ -15,10 +15,7 @@ export function migrateCommand(): Command {
       try {
         const report = await migrate(clickhouse, migrations);
         for (const name of report.applied) process.stdout.write(`applied  ${name}\n`);
-        // A new view's first refresh backfills it from the data already there; waiting for it
-        // here means an embedded engine is not closed halfway through that backfill.
-        const created = refreshableViews(migrations.filter((migration) => report.applied.includes(migration.name)));
-        for (const { view, rows } of await refreshViews(clickhouse, created)) process.stdout.write(`filled   ${view} (${rows} rows)\n`);
+        for (const { view, rows } of await fillCreatedViews(clickhouse, migrations, report.applied)) process.stdout.write(`filled   ${view} (${rows} rows)\n`);
         process.stdout.write(
           `${report.applied.length} applied, ${report.alreadyApplied.length} already applied, on ${clickhouse.description}\n`,
         );
