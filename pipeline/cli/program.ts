@@ -7,6 +7,7 @@ import { loadCommand } from './commands/load.js';
 import { migrateCommand } from './commands/migrate.js';
 import { piiCommand } from './commands/pii.js';
 import { produceCommand } from './commands/produce.js';
+import { refreshCommand } from './commands/refresh.js';
 import { servicesCommand } from './commands/services.js';
 import { sqlCommand } from './commands/sql.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addCommand(servicesCommand())
     .addCommand(migrateCommand())
+    .addCommand(refreshCommand())
     .addCommand(sqlCommand())
     .addCommand(generateCommand())
     .addCommand(loadCommand())
