@@ -18,35 +18,47 @@ function martTable<const C extends string>(name: string, columns: readonly C[]):
 
 export const MART_DATABASE = 'piccha_mart';
 
-export const purchases = martTable(`${MART_DATABASE}.purchases`, [
-  'purchase_id',
-  'purchased_at',
+/** Business mart: day × store (purchases, revenue, item lines, units). */
+export const salesDailyStore = martTable(`${MART_DATABASE}.sales_daily_store`, [
+  'purchase_date',
   'store_id',
   'store_name',
   'store_network',
   'store_city',
-  'customer_id',
-  'is_loyalty_member',
-  'total_amount',
-  'payment_method',
-  'is_delivery',
-  'ingested_at',
+  'purchases',
+  'revenue',
+  'units',
 ]);
 
-export const purchaseItems = martTable(`${MART_DATABASE}.purchase_items`, [
-  'purchase_id',
-  'purchased_at',
+/** MART dimension: one row per store. */
+export const stores = martTable(`${MART_DATABASE}.stores`, ['store_id', 'store_name', 'store_network', 'city']);
+
+/**
+ * MART facts, cleaned and deduplicated, one row per purchase / item. Read where a question needs
+ * the store grain that the daily business marts above it do not keep (distinct customers,
+ * products, categories and the purchase mix under the store filter).
+ */
+export const purchases = martTable(`${MART_DATABASE}.purchases`, [
+  'purchase_date',
   'store_id',
   'store_network',
   'store_city',
-  'product_id',
+  'customer_key',
+  'customer_is_loyalty_member',
+  'payment_method',
+  'is_delivery',
+]);
+
+export const purchaseItems = martTable(`${MART_DATABASE}.purchase_items`, [
+  'purchase_date',
+  'store_id',
+  'store_network',
+  'store_city',
   'product_name',
   'category',
   'quantity',
   'total_price',
 ]);
-
-export const stores = martTable(`${MART_DATABASE}.stores`, ['store_id', 'store_name', 'store_network', 'store_city']);
 
 export const duplicatesLog = martTable(`${MART_DATABASE}.duplicates_log`, [
   'timestamp',
@@ -59,9 +71,11 @@ export const duplicatesLog = martTable(`${MART_DATABASE}.duplicates_log`, [
   'duplicate_percentage',
 ]);
 
-export const rejectedRows = martTable(`${MART_DATABASE}.rejected_rows`, ['rejected_at', 'entity', 'rule']);
+export const dataQualityLog = martTable(`${MART_DATABASE}.data_quality_log`, ['timestamp', 'entity', 'documents', 'kept', 'duplicates', 'rejected', 'newest_arrival']);
 
-export const MART_TABLES: readonly MartTable<string>[] = [purchases, purchaseItems, stores, duplicatesLog, rejectedRows];
+export const rejectedRows = martTable(`${MART_DATABASE}.rejected_rows`, ['entity', 'broken_rules', 'rejected_by', 'ingested_at']);
+
+export const MART_TABLES: readonly MartTable<string>[] = [salesDailyStore, stores, purchases, purchaseItems, duplicatesLog, dataQualityLog, rejectedRows];
 
 /** Pipeline layers whose row counts the quality dashboard shows (from system.tables, not by reading RAW). */
 export const LAYER_DATABASES = ['piccha_raw', 'piccha_staging', 'piccha_mart'] as const;

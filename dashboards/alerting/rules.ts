@@ -1,5 +1,5 @@
-import { duplicatesLog, purchases, rejectedRows } from '../marts.js';
-import { DUPLICATES_PANEL_ID, QUALITY_DASHBOARD_UID } from '../quality/dashboard.js';
+import { duplicatesLog, rejectedRows } from '../marts.js';
+import { DUPLICATES_PANEL_ID, FRESHNESS_SQL, QUALITY_DASHBOARD_UID } from '../quality/dashboard.js';
 import { THRESHOLDS } from '../thresholds.js';
 
 export type NoDataState = 'OK' | 'Alerting' | 'NoData' | 'KeepLast';
@@ -37,15 +37,15 @@ export const RULE_GROUP = { name: 'piccha-data-quality', folder: 'Пикча', i
 
 const d = duplicatesLog.c;
 const r = rejectedRows.c;
-const p = purchases.c;
 
 /** The seed's rule, per entity: the newest duplicate_percentage of each entity above the threshold. */
 export const duplicatesRule: AlertRuleSpec = {
   uid: 'piccha-duplicates-above-50',
   title: `Дубликаты > ${THRESHOLDS.duplicatePercent}%`,
   sql:
-    `SELECT ${d.entity} AS entity, ` +
-    `argMax(concat(formatDateTime(${d.window_start}, '%F %R'), ' — ', formatDateTime(${d.window_end}, '%F %R')), ${d.timestamp}) AS window, ` +
+    `SELECT toString(${d.entity}) AS entity, ` +
+    // The window's length, not its bounds: a label that changed every refresh would make a new alert each time.
+    `concat(toString(argMax(dateDiff('hour', ${d.window_start}, ${d.window_end}), ${d.timestamp})), ' ч') AS window, ` +
     `toFloat64(argMax(${d.duplicate_percentage}, ${d.timestamp})) AS value ` +
     `FROM ${duplicatesLog.name} GROUP BY entity ORDER BY entity`,
   lookbackSeconds: 3600,
@@ -63,7 +63,7 @@ export const duplicatesRule: AlertRuleSpec = {
 export const freshnessRule: AlertRuleSpec = {
   uid: 'piccha-purchases-stale',
   title: 'Покупки не поступают',
-  sql: `SELECT toFloat64(dateDiff('minute', max(${p.ingested_at}), now())) AS value FROM ${purchases.name} HAVING count() > 0`,
+  sql: `SELECT toFloat64("Минут") AS value FROM (${FRESHNESS_SQL})`,
   lookbackSeconds: 3600,
   above: THRESHOLDS.freshnessMinutes,
   pendingSeconds: 300,
@@ -80,8 +80,8 @@ export const rejectedRowsRule: AlertRuleSpec = {
   uid: 'piccha-rejected-rows',
   title: 'Много отклонённых строк',
   sql:
-    `SELECT ${r.entity} AS entity, toFloat64(count()) AS value FROM ${rejectedRows.name} ` +
-    `WHERE $__timeFilter(${r.rejected_at}) GROUP BY entity ORDER BY entity`,
+    `SELECT toString(${r.entity}) AS entity, toFloat64(count()) AS value FROM ${rejectedRows.name} ` +
+    `WHERE $__timeFilter(${r.ingested_at}) GROUP BY entity ORDER BY entity`,
   lookbackSeconds: 3600,
   above: THRESHOLDS.rejectedRowsPerHour,
   pendingSeconds: 60,

@@ -1,5 +1,5 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
-import { duplicatesLog, LAYER_DATABASES, purchases, rejectedRows } from '../marts.js';
+import { dataQualityLog, duplicatesLog, LAYER_DATABASES, rejectedRows } from '../marts.js';
 import type { PanelSpec } from '../panels.js';
 import { THRESHOLDS } from '../thresholds.js';
 
@@ -9,9 +9,17 @@ export const DUPLICATES_PANEL_ID = 2;
 
 const d = duplicatesLog.c;
 const r = rejectedRows.c;
-const p = purchases.c;
+const q = dataQualityLog.c;
+
+/** A rejected row counts under every rule it broke; one refused before RAW under who refused it. */
+const ruleOfRejected = `arrayJoin(if(empty(${r.broken_rules}), [toString(${r.rejected_by})], ${r.broken_rules}))`;
 
 const layers = LAYER_DATABASES.map((name) => `'${name}'`).join(', ');
+
+/** Minutes since the newest purchase arrived, as of the latest data-quality refresh; no rows before the first one. */
+export const FRESHNESS_SQL =
+  `SELECT dateDiff('minute', argMax(${q.newest_arrival}, ${q.timestamp}), now()) AS "Минут" ` +
+  `FROM ${dataQualityLog.name} WHERE ${q.entity} = 'purchases' HAVING count() > 0 AND argMax(${q.newest_arrival}, ${q.timestamp}) IS NOT NULL`;
 
 const panels: PanelSpec[] = [
   {
@@ -47,9 +55,9 @@ const panels: PanelSpec[] = [
     id: 3,
     kind: 'stat',
     title: 'Свежесть: минут с последней покупки',
-    description: 'Сколько минут назад в витрину пришла последняя покупка.',
+    description: 'Сколько минут назад в ClickHouse пришла последняя покупка (по последней записи data_quality_log).',
     grid: { x: 0, y: 8, w: 6, h: 5 },
-    sql: `SELECT dateDiff('minute', max(${p.ingested_at}), now()) AS "Минут" FROM ${purchases.name} HAVING count() > 0`,
+    sql: FRESHNESS_SQL,
     format: 'table',
     unit: 'm',
     decimals: 0,
@@ -60,7 +68,7 @@ const panels: PanelSpec[] = [
     kind: 'stat',
     title: 'Отклонено строк за период',
     grid: { x: 6, y: 8, w: 6, h: 5 },
-    sql: `SELECT count() AS "Отклонено" FROM ${rejectedRows.name} WHERE $__timeFilter(${r.rejected_at})`,
+    sql: `SELECT count() AS "Отклонено" FROM ${rejectedRows.name} WHERE $__timeFilter(${r.ingested_at})`,
     format: 'table',
     unit: 'short',
     decimals: 0,
@@ -71,8 +79,8 @@ const panels: PanelSpec[] = [
     title: 'Отклонённые строки по правилам',
     grid: { x: 12, y: 8, w: 12, h: 10 },
     sql:
-      `SELECT concat(${r.entity}, ': ', ${r.rule}) AS "Правило", count() AS "Строк" FROM ${rejectedRows.name} ` +
-      `WHERE $__timeFilter(${r.rejected_at}) GROUP BY "Правило" ORDER BY "Строк" DESC, "Правило"`,
+      `SELECT concat(toString(${r.entity}), ': ', ${ruleOfRejected}) AS "Правило", count() AS "Строк" FROM ${rejectedRows.name} ` +
+      `WHERE $__timeFilter(${r.ingested_at}) GROUP BY "Правило" ORDER BY "Строк" DESC, "Правило"`,
     format: 'table',
     unit: 'short',
     decimals: 0,
@@ -92,11 +100,25 @@ const panels: PanelSpec[] = [
     decimals: 1,
   },
   {
+    id: 8,
+    kind: 'table',
+    title: 'Документы по сущностям',
+    description: 'Последняя запись data_quality_log: всего документов = в витрине + дубликаты + отклонённые.',
+    grid: { x: 0, y: 18, w: 12, h: 9 },
+    sql:
+      `SELECT ${q.entity} AS "Сущность", argMax(${q.documents}, ${q.timestamp}) AS "Документов", argMax(${q.kept}, ${q.timestamp}) AS "В витрине", ` +
+      `argMax(${q.duplicates}, ${q.timestamp}) AS "Дубликатов", argMax(${q.rejected}, ${q.timestamp}) AS "Отклонено" ` +
+      `FROM ${dataQualityLog.name} GROUP BY "Сущность" ORDER BY "Сущность"`,
+    format: 'table',
+    unit: 'short',
+    decimals: 0,
+  },
+  {
     id: 7,
     kind: 'table',
     title: 'Строк по слоям',
     description: 'Число строк в таблицах RAW, staging и MART по данным ClickHouse (system.tables); MongoDB не источник данных Grafana.',
-    grid: { x: 0, y: 18, w: 24, h: 9 },
+    grid: { x: 12, y: 18, w: 12, h: 9 },
     sql:
       `SELECT database AS "Слой", name AS "Таблица", total_rows AS "Строк" FROM system.tables ` +
       `WHERE database IN (${layers}) AND total_rows IS NOT NULL ORDER BY "Слой", "Таблица"`,

@@ -1,30 +1,35 @@
-import { purchaseItems, purchases, stores } from '../marts.js';
+import type { DashboardSpec } from '../dashboard-spec.js';
+import { purchaseItems, purchases, salesDailyStore, stores } from '../marts.js';
 import type { PanelSpec } from '../panels.js';
 import type { VariableSpec } from '../variables.js';
-import type { DashboardSpec } from '../dashboard-spec.js';
 
 export const SALES_DASHBOARD_UID = 'piccha-sales';
 
+const d = salesDailyStore.c;
 const p = purchases.c;
 const i = purchaseItems.c;
 const s = stores.c;
 
-/** The store selection every sales panel honours; an «Все» selection turns a condition into 1=1. */
-const storeFilter = [
-  `$__conditionalAll(${s.store_network} IN (\${network:singlequote}), $network)`,
-  `$__conditionalAll(${s.store_city} IN (\${city:singlequote}), $city)`,
-  `$__conditionalAll(${s.store_id} IN (\${store:singlequote}), $store)`,
-].join(' AND ');
+/** The store selection every sales panel honours; a «Все» selection turns a condition into 1=1. */
+function storeFilter(network: string, city: string, store: string): string {
+  return [
+    `$__conditionalAll(${network} IN (\${network:singlequote}), $network)`,
+    `$__conditionalAll(${city} IN (\${city:singlequote}), $city)`,
+    `$__conditionalAll(${store} IN (\${store:singlequote}), $store)`,
+  ].join(' AND ');
+}
 
-const purchasesWhere = `WHERE $__timeFilter(${p.purchased_at}) AND ${storeFilter}`;
-const itemsWhere = `WHERE $__timeFilter(${i.purchased_at}) AND ${storeFilter}`;
+/** Days are the store's local calendar days, so the range filter works on purchase_date. */
+const dailyWhere = `WHERE $__dateFilter(${d.purchase_date}) AND ${storeFilter(d.store_network, d.store_city, d.store_id)}`;
+const purchasesWhere = `WHERE $__dateFilter(${p.purchase_date}) AND ${storeFilter(p.store_network, p.store_city, p.store_id)}`;
+const itemsWhere = `WHERE $__dateFilter(${i.purchase_date}) AND ${storeFilter(i.store_network, i.store_city, i.store_id)}`;
 
 const variables: VariableSpec[] = [
   { name: 'network', label: 'Сеть', sql: `SELECT DISTINCT ${s.store_network} FROM ${stores.name} ORDER BY 1` },
   {
     name: 'city',
     label: 'Город',
-    sql: `SELECT DISTINCT ${s.store_city} FROM ${stores.name} WHERE $__conditionalAll(${s.store_network} IN (\${network:singlequote}), $network) ORDER BY 1`,
+    sql: `SELECT DISTINCT ${s.city} FROM ${stores.name} WHERE $__conditionalAll(${s.store_network} IN (\${network:singlequote}), $network) ORDER BY 1`,
   },
   {
     name: 'store',
@@ -32,7 +37,7 @@ const variables: VariableSpec[] = [
     sql:
       `SELECT ${s.store_id}, ${s.store_name} FROM ${stores.name} ` +
       `WHERE $__conditionalAll(${s.store_network} IN (\${network:singlequote}), $network) ` +
-      `AND $__conditionalAll(${s.store_city} IN (\${city:singlequote}), $city) ORDER BY ${s.store_name}`,
+      `AND $__conditionalAll(${s.city} IN (\${city:singlequote}), $city) ORDER BY ${s.store_name}`,
   },
 ];
 
@@ -47,37 +52,30 @@ const stat = (id: number, x: number, title: string, sql: string, unit: PanelSpec
   decimals,
 });
 
-const pie = (id: number, x: number, title: string, sql: string): PanelSpec => ({
+const pie = (id: number, x: number, title: string, sql: string, unit: PanelSpec['unit'] = 'short'): PanelSpec => ({
   id,
   kind: 'piechart',
   title,
   grid: { x, y: 30, w: 6, h: 8 },
   sql,
   format: 'table',
-  unit: 'short',
+  unit,
   decimals: 0,
 });
 
 const panels: PanelSpec[] = [
-  stat(1, 0, 'Покупки', `SELECT count() AS "Покупки" FROM ${purchases.name} ${purchasesWhere}`, 'short', 0),
-  stat(2, 4, 'Магазины', `SELECT uniqExact(${s.store_id}) AS "Магазины" FROM ${stores.name} WHERE ${storeFilter}`, 'short', 0),
-  stat(3, 8, 'Выручка', `SELECT sum(${p.total_amount}) AS "Выручка" FROM ${purchases.name} ${purchasesWhere}`, 'currencyRUB', 0),
-  stat(4, 12, 'Средний чек', `SELECT avgOrNull(${p.total_amount}) AS "Средний чек" FROM ${purchases.name} ${purchasesWhere}`, 'currencyRUB', 2),
-  stat(
-    5,
-    16,
-    'Товаров в чеке',
-    `SELECT sum(${i.quantity}) / nullIf(uniqExact(${i.purchase_id}), 0) AS "Товаров в чеке" FROM ${purchaseItems.name} ${itemsWhere}`,
-    'none',
-    1,
-  ),
-  stat(6, 20, 'Покупатели', `SELECT uniqExact(${p.customer_id}) AS "Покупатели" FROM ${purchases.name} ${purchasesWhere}`, 'short', 0),
+  stat(1, 0, 'Покупки', `SELECT sum(${d.purchases}) AS "Покупки" FROM ${salesDailyStore.name} ${dailyWhere}`, 'short', 0),
+  stat(2, 4, 'Магазины', `SELECT uniqExact(${s.store_id}) AS "Магазины" FROM ${stores.name} WHERE ${storeFilter(s.store_network, s.city, s.store_id)}`, 'short', 0),
+  stat(3, 8, 'Выручка', `SELECT sum(${d.revenue}) AS "Выручка" FROM ${salesDailyStore.name} ${dailyWhere}`, 'currencyRUB', 0),
+  stat(4, 12, 'Средний чек', `SELECT sum(${d.revenue}) / nullIf(sum(${d.purchases}), 0) AS "Средний чек" FROM ${salesDailyStore.name} ${dailyWhere}`, 'currencyRUB', 2),
+  stat(5, 16, 'Товаров в чеке', `SELECT sum(${d.units}) / nullIf(sum(${d.purchases}), 0) AS "Товаров в чеке" FROM ${salesDailyStore.name} ${dailyWhere}`, 'none', 1),
+  stat(6, 20, 'Покупатели', `SELECT uniqExact(${p.customer_key}) AS "Покупатели" FROM ${purchases.name} ${purchasesWhere}`, 'short', 0),
   {
     id: 7,
     kind: 'timeseries',
     title: 'Покупки по дням',
     grid: { x: 0, y: 4, w: 12, h: 8 },
-    sql: `SELECT toStartOfDay(${p.purchased_at}) AS time, count() AS "Покупки" FROM ${purchases.name} ${purchasesWhere} GROUP BY time ORDER BY time`,
+    sql: `SELECT toDateTime(${d.purchase_date}) AS time, sum(${d.purchases}) AS "Покупки" FROM ${salesDailyStore.name} ${dailyWhere} GROUP BY time ORDER BY time`,
     format: 'timeseries',
     unit: 'short',
     decimals: 0,
@@ -87,7 +85,7 @@ const panels: PanelSpec[] = [
     kind: 'timeseries',
     title: 'Выручка по дням',
     grid: { x: 12, y: 4, w: 12, h: 8 },
-    sql: `SELECT toStartOfDay(${p.purchased_at}) AS time, sum(${p.total_amount}) AS "Выручка" FROM ${purchases.name} ${purchasesWhere} GROUP BY time ORDER BY time`,
+    sql: `SELECT toDateTime(${d.purchase_date}) AS time, sum(${d.revenue}) AS "Выручка" FROM ${salesDailyStore.name} ${dailyWhere} GROUP BY time ORDER BY time`,
     format: 'timeseries',
     unit: 'currencyRUB',
     decimals: 0,
@@ -97,7 +95,7 @@ const panels: PanelSpec[] = [
     kind: 'barchart',
     title: 'Выручка по сетям',
     grid: { x: 0, y: 12, w: 8, h: 9 },
-    sql: `SELECT ${p.store_network} AS "Сеть", sum(${p.total_amount}) AS "Выручка" FROM ${purchases.name} ${purchasesWhere} GROUP BY "Сеть" ORDER BY "Выручка" DESC`,
+    sql: `SELECT ${d.store_network} AS "Сеть", sum(${d.revenue}) AS "Выручка" FROM ${salesDailyStore.name} ${dailyWhere} GROUP BY "Сеть" ORDER BY "Выручка" DESC, "Сеть"`,
     format: 'table',
     unit: 'currencyRUB',
     decimals: 0,
@@ -108,7 +106,7 @@ const panels: PanelSpec[] = [
     kind: 'barchart',
     title: 'Выручка по городам (топ-15)',
     grid: { x: 8, y: 12, w: 16, h: 9 },
-    sql: `SELECT ${p.store_city} AS "Город", sum(${p.total_amount}) AS "Выручка" FROM ${purchases.name} ${purchasesWhere} GROUP BY "Город" ORDER BY "Выручка" DESC, "Город" LIMIT 15`,
+    sql: `SELECT ${d.store_city} AS "Город", sum(${d.revenue}) AS "Выручка" FROM ${salesDailyStore.name} ${dailyWhere} GROUP BY "Город" ORDER BY "Выручка" DESC, "Город" LIMIT 15`,
     format: 'table',
     unit: 'currencyRUB',
     decimals: 0,
@@ -120,9 +118,9 @@ const panels: PanelSpec[] = [
     title: 'Магазины',
     grid: { x: 0, y: 21, w: 12, h: 9 },
     sql:
-      `SELECT ${p.store_name} AS "Магазин", ${p.store_network} AS "Сеть", ${p.store_city} AS "Город", count() AS "Покупки", ` +
-      `sum(${p.total_amount}) AS "Выручка", avg(${p.total_amount}) AS "Средний чек" FROM ${purchases.name} ${purchasesWhere} ` +
-      `GROUP BY "Магазин", "Сеть", "Город" ORDER BY "Выручка" DESC, "Магазин"`,
+      `SELECT ${d.store_name} AS "Магазин", ${d.store_network} AS "Сеть", ${d.store_city} AS "Город", sum(${d.purchases}) AS "Покупки", ` +
+      `sum(${d.revenue}) AS "Выручка, ₽", round(sum(${d.revenue}) / sum(${d.purchases}), 2) AS "Средний чек, ₽" FROM ${salesDailyStore.name} ${dailyWhere} ` +
+      `GROUP BY "Магазин", "Сеть", "Город" ORDER BY "Выручка, ₽" DESC, "Магазин"`,
     format: 'table',
     unit: 'none',
     decimals: 2,
@@ -133,8 +131,8 @@ const panels: PanelSpec[] = [
     title: 'Топ-10 товаров',
     grid: { x: 12, y: 21, w: 12, h: 9 },
     sql:
-      `SELECT ${i.product_name} AS "Товар", ${i.category} AS "Категория", sum(${i.quantity}) AS "Продано, шт.", sum(${i.total_price}) AS "Выручка" ` +
-      `FROM ${purchaseItems.name} ${itemsWhere} GROUP BY "Товар", "Категория" ORDER BY "Выручка" DESC, "Товар" LIMIT 10`,
+      `SELECT ifNull(${i.product_name}, '') AS "Товар", ${i.category} AS "Категория", sum(${i.quantity}) AS "Продано, шт.", sum(${i.total_price}) AS "Выручка, ₽" ` +
+      `FROM ${purchaseItems.name} ${itemsWhere} GROUP BY "Товар", "Категория" ORDER BY "Выручка, ₽" DESC, "Товар" LIMIT 10`,
     format: 'table',
     unit: 'none',
     decimals: 2,
@@ -142,14 +140,15 @@ const panels: PanelSpec[] = [
   pie(
     13,
     0,
-    'Категории (выручка, ₽)',
-    `SELECT ${i.category} AS "Категория", sum(${i.total_price}) AS "Выручка" FROM ${purchaseItems.name} ${itemsWhere} GROUP BY "Категория" ORDER BY "Выручка" DESC`,
+    'Категории (выручка)',
+    `SELECT ${i.category} AS "Категория", sum(${i.total_price}) AS "Выручка" FROM ${purchaseItems.name} ${itemsWhere} GROUP BY "Категория" ORDER BY "Выручка" DESC, "Категория"`,
+    'currencyRUB',
   ),
   pie(
     14,
     6,
     'Способы оплаты',
-    `SELECT ${p.payment_method} AS "Способ оплаты", count() AS "Покупки" FROM ${purchases.name} ${purchasesWhere} GROUP BY "Способ оплаты" ORDER BY "Покупки" DESC`,
+    `SELECT ${p.payment_method} AS "Способ оплаты", count() AS "Покупки" FROM ${purchases.name} ${purchasesWhere} GROUP BY "Способ оплаты" ORDER BY "Покупки" DESC, "Способ оплаты"`,
   ),
   pie(
     15,
@@ -161,7 +160,7 @@ const panels: PanelSpec[] = [
     16,
     18,
     'Программа лояльности',
-    `SELECT if(${p.is_loyalty_member}, 'С картой лояльности', 'Без карты') AS "Покупатель", count() AS "Покупки" FROM ${purchases.name} ${purchasesWhere} GROUP BY "Покупатель" ORDER BY "Покупатель"`,
+    `SELECT if(${p.customer_is_loyalty_member}, 'С картой лояльности', 'Без карты') AS "Покупатель", count() AS "Покупки" FROM ${purchases.name} ${purchasesWhere} GROUP BY "Покупатель" ORDER BY "Покупатель"`,
   ),
 ];
 
