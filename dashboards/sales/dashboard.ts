@@ -67,7 +67,8 @@ const panels: PanelSpec[] = [
   stat(1, 0, 'Покупки', `SELECT sum(${d.purchases}) AS "Покупки" FROM ${salesDailyStore.name} ${dailyWhere}`, 'short', 0),
   stat(2, 4, 'Магазины', `SELECT uniqExact(${s.store_id}) AS "Магазины" FROM ${stores.name} WHERE ${storeFilter(s.store_network, s.city, s.store_id)}`, 'short', 0),
   stat(3, 8, 'Выручка', `SELECT sum(${d.revenue}) AS "Выручка" FROM ${salesDailyStore.name} ${dailyWhere}`, 'currencyRUB', 0),
-  stat(4, 12, 'Средний чек', `SELECT sum(${d.revenue}) / nullIf(sum(${d.purchases}), 0) AS "Средний чек" FROM ${salesDailyStore.name} ${dailyWhere}`, 'currencyRUB', 2),
+  // Decimal ÷ integer keeps the decimal's scale and truncates: averages divide as Float64.
+  stat(4, 12, 'Средний чек', `SELECT toFloat64(sum(${d.revenue})) / nullIf(sum(${d.purchases}), 0) AS "Средний чек" FROM ${salesDailyStore.name} ${dailyWhere}`, 'currencyRUB', 2),
   stat(5, 16, 'Товаров в чеке', `SELECT sum(${d.units}) / nullIf(sum(${d.purchases}), 0) AS "Товаров в чеке" FROM ${salesDailyStore.name} ${dailyWhere}`, 'none', 1),
   stat(6, 20, 'Покупатели', `SELECT uniqExact(${p.customer_key}) AS "Покупатели" FROM ${purchases.name} ${purchasesWhere}`, 'short', 0),
   {
@@ -119,7 +120,7 @@ const panels: PanelSpec[] = [
     grid: { x: 0, y: 21, w: 12, h: 9 },
     sql:
       `SELECT ${d.store_name} AS "Магазин", ${d.store_network} AS "Сеть", ${d.store_city} AS "Город", sum(${d.purchases}) AS "Покупки", ` +
-      `sum(${d.revenue}) AS "Выручка, ₽", round(sum(${d.revenue}) / sum(${d.purchases}), 2) AS "Средний чек, ₽" FROM ${salesDailyStore.name} ${dailyWhere} ` +
+      `sum(${d.revenue}) AS "Выручка, ₽", round(toFloat64(sum(${d.revenue})) / sum(${d.purchases}), 2) AS "Средний чек, ₽" FROM ${salesDailyStore.name} ${dailyWhere} ` +
       `GROUP BY "Магазин", "Сеть", "Город" ORDER BY "Выручка, ₽" DESC, "Магазин"`,
     format: 'table',
     unit: 'none',
