@@ -6,6 +6,7 @@ import { ALERT_RULES, duplicatesRule } from '../../../dashboards/alerting/rules.
 import { buildProvisioning, DEFAULT_BUILD_SETTINGS, type ProvisioningFile } from '../../../dashboards/build.js';
 import { checkProvisioning } from '../../../dashboards/check/structure.js';
 import { DATASOURCE_UID } from '../../../dashboards/datasource.js';
+import { dashboardQueries } from '../../../dashboards/queries.js';
 import { THRESHOLDS } from '../../../dashboards/thresholds.js';
 import { allowedEnvironment } from '../../../pipeline/cli/commands/dashboards.js';
 
@@ -38,6 +39,14 @@ describe('buildProvisioning', () => {
       'alerting/piccha.yaml',
     ]);
     expect(build()).toEqual(first);
+  });
+
+  it('puts each spec’s query into its panel’s target, unchanged', () => {
+    const files = build();
+    const targets = ['dashboards/piccha/sales.json', 'dashboards/piccha/quality.json'].flatMap((path) =>
+      (JSON.parse(file(files, path).content).panels as Json[]).map((panel) => [panel.title, panel.targets[0].rawSql]),
+    );
+    expect(targets).toEqual(dashboardQueries().filter((q) => q.kind === 'panel').map((q) => [q.title, q.sql]));
   });
 
   it('passes every structural check', () => {

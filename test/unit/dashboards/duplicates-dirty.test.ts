@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duplicatesRule } from '../../../dashboards/alerting/rules.js';
-import { buildDashboards } from '../../../dashboards/build.js';
 import { expandMacros } from '../../../dashboards/query/macros.js';
+import { panelQuery as panel } from '../../../dashboards/queries.js';
 import { evaluateRule } from '../../../pipeline/alerts/evaluate.js';
 import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
@@ -15,13 +14,6 @@ const DAY = 86_400_000;
 const dir = makeTempDir('dashboard-dirty');
 afterAll(() => dir.remove());
 
-const panel = (title: string) => {
-  const found = buildDashboards()
-    .flatMap(({ json }) => (json.panels ?? []) as { title: string; targets: { rawSql: string }[] }[])
-    .find((p) => p.title === title);
-  if (!found) throw new Error(`no panel «${title}»`);
-  return found.targets[0]?.rawSql ?? '';
-};
 
 describe('the duplicates rule on a dirty run', () => {
   const now = Date.now();

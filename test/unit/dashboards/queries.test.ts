@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERT_RULES, duplicatesRule } from '../../../dashboards/alerting/rules.js';
-import { buildDashboards } from '../../../dashboards/build.js';
+import { ALERT_RULES } from '../../../dashboards/alerting/rules.js';
 import { MART_TABLES } from '../../../dashboards/marts.js';
 import { expandMacros, type MacroContext, type VariableValue } from '../../../dashboards/query/macros.js';
+import { dashboardQueries, panelQuery as panel, variableQuery } from '../../../dashboards/queries.js';
 import { evaluateRule } from '../../../pipeline/alerts/evaluate.js';
 import type { Row } from '../../../pipeline/clickhouse/clickhouse.js';
 import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
@@ -27,12 +27,6 @@ async function martWith(name: string, run: FedRun, loadedAt: number): Promise<Em
 }
 
 const all: VariableValue = { all: true };
-const panelsOf = () => buildDashboards().flatMap(({ json }) => (json.panels ?? []) as { id: number; title: string; targets: { rawSql: string }[] }[]);
-const panel = (title: string) => {
-  const found = panelsOf().find((p) => p.title === title);
-  if (!found) throw new Error(`no panel «${title}»`);
-  return found.targets[0]?.rawSql ?? '';
-};
 const kopecks = (value: unknown) => Math.round(Number(value) * 100);
 
 describe('every dashboard and alert query on the migrated MART, seed defaults', () => {
@@ -63,12 +57,10 @@ describe('every dashboard and alert query on the migrated MART, seed defaults', 
 
   it('runs every panel, variable and rule query without error, each panel with rows', async () => {
     const empty: string[] = [];
-    for (const { json } of buildDashboards()) {
-      for (const variable of json.templating?.list ?? []) expect((await query(String(variable.query))).length, variable.name).toBeGreaterThan(0);
-      for (const p of (json.panels ?? []) as { title: string; targets: { rawSql: string }[] }[]) {
-        const rows = await query(p.targets[0]?.rawSql ?? '');
-        if (rows.length === 0) empty.push(p.title);
-      }
+    for (const { kind, title, sql } of dashboardQueries()) {
+      const rows = await query(sql);
+      if (kind === 'variable') expect(rows.length, title).toBeGreaterThan(0);
+      else if (rows.length === 0) empty.push(title);
     }
     // A clean run rejects nothing and purchases arrived a minute ago: only these may be empty.
     expect(empty.sort()).toEqual(['Отклонённые строки по правилам']);
@@ -114,10 +106,10 @@ describe('every dashboard and alert query on the migrated MART, seed defaults', 
     const store = run.purchases[0]?.store as { store_id: string };
     const atStore = run.purchases.filter((p) => (p.store as { store_id: string }).store_id === store.store_id);
     expect(Number(await single(panel('Покупки'), { store: { values: [store.store_id] } }))).toBe(atStore.length);
-    const cities = await query(String(buildDashboards()[0]?.json.templating?.list?.find((v) => v.name === 'city')?.query), { network: { values: [small] } });
+    const cities = await query(variableQuery('city'), { network: { values: [small] } });
     const expectedCities = new Set(run.stores.filter((s) => s.store_network === small).map((s) => String((s.location as { city: string }).city).trim().toLowerCase()));
     expect(new Set(cities.map((row) => Object.values(row)[0]))).toEqual(expectedCities);
-    const storesVariable = await query(String(buildDashboards()[0]?.json.templating?.list?.find((v) => v.name === 'store')?.query));
+    const storesVariable = await query(variableQuery('store'));
     expect(storesVariable).toHaveLength(45);
     expect(Object.keys(storesVariable[0] ?? {})).toEqual(['store_id', 'store_name']);
   });
