@@ -117,11 +117,11 @@ const panels: PanelSpec[] = [
     id: 7,
     kind: 'table',
     title: 'Строк по слоям',
-    description: 'Число строк в таблицах RAW, staging и MART по данным ClickHouse (system.tables); MongoDB не источник данных Grafana.',
+    description: 'Число строк в таблицах RAW, staging и MART по данным ClickHouse (system.tables, без служебных таблиц представлений); MongoDB не источник данных Grafana.',
     grid: { x: 12, y: 18, w: 12, h: 9 },
     sql:
       `SELECT database AS "Слой", name AS "Таблица", total_rows AS "Строк" FROM system.tables ` +
-      `WHERE database IN (${layers}) AND total_rows IS NOT NULL ORDER BY "Слой", "Таблица"`,
+      `WHERE database IN (${layers}) AND total_rows IS NOT NULL AND NOT startsWith(name, '.') ORDER BY "Слой", "Таблица"`,
     format: 'table',
     unit: 'short',
     decimals: 0,

@@ -49,6 +49,10 @@ function transport(entity: string, offset: number, document: Document, loadedAt:
   };
 }
 
+/** What the ingest stores for a value it cannot type: NULL (the RAW row keeps the document's other fields). */
+const blankToNull = (value: unknown) => (value === undefined || value === '' ? null : value);
+const numberOrNull = (value: unknown) => (typeof value === 'number' ? value : null);
+
 const blindIndex = (value: unknown) => (typeof value === 'string' && value !== '' ? createHash('sha256').update(value.trim().toLowerCase()).digest('hex') : null);
 
 export async function feedRaw(clickhouse: ClickHouse, run: FedRun, loadedAtMs: number): Promise<void> {
@@ -68,7 +72,7 @@ export async function feedRaw(clickhouse: ClickHouse, run: FedRun, loadedAtMs: n
     const lines = (purchase.items ?? []) as Record<string, unknown>[];
     const envelope = transport('purchases', offset, purchase, loadedAt);
     lines.forEach((item, index) =>
-      items.push({ ...envelope, purchase_id: purchase.purchase_id ?? '', item_index: index, product_id: item.product_id, name: item.name, category: item.category, quantity: item.quantity, price_per_unit: item.price_per_unit, total_price: item.total_price }),
+      items.push({ ...envelope, purchase_id: purchase.purchase_id ?? '', item_index: index, product_id: item.product_id, name: item.name, category: item.category, quantity: numberOrNull(item.quantity) ?? 0, price_per_unit: numberOrNull(item.price_per_unit) ?? 0, total_price: numberOrNull(item.total_price) ?? 0 }),
     );
     const email = blindIndex(customer.email);
     return {
@@ -83,10 +87,10 @@ export async function feedRaw(clickhouse: ClickHouse, run: FedRun, loadedAtMs: n
       store_network: store.store_network ?? null,
       store_location_city: location.city ?? null,
       item_count: lines.length,
-      total_amount: purchase.total_amount ?? null,
+      total_amount: numberOrNull(purchase.total_amount),
       payment_method: purchase.payment_method ?? '',
       is_delivery: purchase.is_delivery ?? false,
-      purchase_datetime: purchase.purchase_datetime ?? null,
+      purchase_datetime: blankToNull(purchase.purchase_datetime),
     };
   });
   await clickhouse.insert('piccha_raw.purchases', purchases);

@@ -1,10 +1,14 @@
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { buildProvisioning, DEFAULT_BUILD_SETTINGS, type GrafanaBuildSettings } from '../../../dashboards/build.js';
 import { checkProvisioning } from '../../../dashboards/check/structure.js';
+import { renderPreview } from '../../../dashboards/preview/render.js';
 import { writeProvisioning } from '../../../dashboards/write.js';
+import { openClickHouse } from '../../clickhouse/connect.js';
 import { UserError } from '../../errors/user-error.js';
 import { wholeNumber } from '../arguments.js';
+import { commandContext } from '../context.js';
 
 interface BuildOptions {
   clickhouseHost: string;
@@ -51,6 +55,35 @@ function buildCommand(): Command {
     });
 }
 
+function previewCommand(): Command {
+  return new Command('preview')
+    .description('render every dashboard, with its panel queries run on the configured ClickHouse, to one self-contained HTML page')
+    .argument('<out>', 'the HTML file to write')
+    .action(async (out: string) => {
+      const { config } = commandContext();
+      const clickhouse = openClickHouse(config.clickhouse);
+      try {
+        const { html, dashboards } = await renderPreview(clickhouse, new Date());
+        const target = resolve(out);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, html, 'utf8');
+        for (const dashboard of dashboards) {
+          const failed = dashboard.panels.filter((panel) => panel.error !== undefined);
+          const empty = dashboard.panels.filter((panel) => panel.error === undefined && panel.rows.length === 0);
+          process.stdout.write(`${dashboard.title}: ${dashboard.panels.length} panels, ${empty.length} without data, ${failed.length} failed\n`);
+          for (const panel of failed) process.stdout.write(`  «${panel.title}»: ${panel.error ?? ''}\n`);
+        }
+        process.stdout.write(`wrote ${target}\n`);
+        if (dashboards.some((dashboard) => dashboard.panels.some((panel) => panel.error !== undefined))) throw new UserError('some panel queries failed (listed above)');
+      } finally {
+        await clickhouse.close();
+      }
+    });
+}
+
 export function dashboardsCommand(): Command {
-  return new Command('dashboards').description('Grafana dashboards and alerting as code: build the provisioning, preview without Grafana').addCommand(buildCommand());
+  return new Command('dashboards')
+    .description('Grafana dashboards and alerting as code: build the provisioning, preview without Grafana')
+    .addCommand(buildCommand())
+    .addCommand(previewCommand());
 }
