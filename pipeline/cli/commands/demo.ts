@@ -1,4 +1,9 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { buildProvisioning, DEFAULT_BUILD_SETTINGS } from '../../../dashboards/build.js';
+import { renderPreview } from '../../../dashboards/preview/render.js';
+import { writeProvisioning } from '../../../dashboards/write.js';
 import { servicesUp } from '../../../infra/local/services.js';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../clickhouse/migrations.js';
@@ -22,7 +27,7 @@ const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the pipeline locally: start the services, apply migrations, generate the seed-sized chain data into MongoDB, produce it to Kafka')
+    .description('run the pipeline locally: start the services, apply migrations, generate the seed-sized chain data into MongoDB, produce it to Kafka, build the Grafana provisioning and the dashboards preview')
     .option('--dirty <profile>', 'defect profile of the generated data', 'light')
     .action(async (flags: { dirty: string }) => {
       const context = commandContext();
@@ -59,6 +64,15 @@ export function demoCommand(): Command {
 
         say('smoke check');
         process.stdout.write(formatRows(await smokeCheck(config, clickhouse, context.logger), 'table'));
+
+        say('dashboards: Grafana provisioning and a preview without Grafana');
+        const provisioning = join(config.stateDir, 'grafana', 'provisioning');
+        writeProvisioning(provisioning, buildProvisioning(DEFAULT_BUILD_SETTINGS));
+        const { html } = await renderPreview(clickhouse, new Date());
+        const preview = join(config.stateDir, 'preview', 'dashboards.html');
+        mkdirSync(join(config.stateDir, 'preview'), { recursive: true });
+        writeFileSync(preview, html, 'utf8');
+        process.stdout.write(`provisioning  ${provisioning}\npreview       ${preview}\n`);
       } finally {
         await client.close();
         await clickhouse.close();
