@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { UserError } from '../errors/user-error.js';
 import { dirname } from 'node:path';
 
 export type InstanceStatus = 'pending' | 'firing';
@@ -33,8 +34,36 @@ export class AlertStateFile {
 
   read(): AlertState {
     if (!existsSync(this.path)) return structuredClone(EMPTY);
-    const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as Partial<AlertState>;
+    let parsed: Partial<AlertState>;
+    try {
+      parsed = JSON.parse(readFileSync(this.path, 'utf8')) as Partial<AlertState>;
+    } catch (error) {
+      throw new UserError(`alert state ${this.path} is not readable JSON (${error instanceof Error ? error.message : String(error)}); move it away to start from no alerts`);
+    }
     return { rules: parsed.rules ?? {}, outbox: parsed.outbox ?? [] };
+  }
+
+  /**
+   * Holds the state for this process: two evaluators on one state would both send every change.
+   * A lock left by a process that no longer runs is taken over.
+   */
+  lock(): () => void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const lockPath = `${this.path}.lock`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(lockPath, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => rmSync(lockPath, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const holder = Number(readFileSync(lockPath, 'utf8'));
+        if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) throw new UserError(`another alerts check (process ${holder}) is using ${this.path}`);
+        rmSync(lockPath, { force: true });
+      }
+    }
+    throw new UserError(`could not lock ${this.path}`);
   }
 
   write(state: AlertState): void {
@@ -48,5 +77,14 @@ export class AlertStateFile {
       closeSync(fd);
     }
     renameSync(temporary, this.path);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -51,7 +51,14 @@ export function alertsCommand(): Command {
       const { config, logger } = commandContext();
       const notifier = notifierFor(config);
       const state = new AlertStateFile(join(config.stateDir, 'alerts', 'state.json'));
-      const clickhouse = openClickHouse(config.clickhouse);
+      const unlock = state.lock();
+      let clickhouse;
+      try {
+        clickhouse = openClickHouse(config.clickhouse);
+      } catch (error) {
+        unlock();
+        throw error;
+      }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -75,6 +82,7 @@ export function alertsCommand(): Command {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await clickhouse.close();
+        unlock();
       }
     });
   return new Command('alerts').description('the alert rules, evaluated without Grafana').addCommand(check);

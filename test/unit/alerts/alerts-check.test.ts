@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { duplicatesRule } from '../../../dashboards/alerting/rules.js';
@@ -134,6 +134,23 @@ describe('piccha alerts check: «Дубликаты > 50%»', () => {
     const retried = await check(after(duplicatesRule.pendingSeconds + 60));
     expect(retried).toMatchObject({ sent: 1, undelivered: 0 });
     expect(telegram.messages).toHaveLength(1);
+  });
+});
+
+describe('the state file', () => {
+  it('admits one evaluator at a time and takes over a lock whose process is gone', () => {
+    const path = join(dir.path, 'locked', 'state.json');
+    const release = new AlertStateFile(path).lock();
+    expect(() => new AlertStateFile(path).lock()).toThrow(/^another alerts check \(process \d+\) is using /);
+    release();
+    writeFileSync(`${path}.lock`, '2147483646');
+    new AlertStateFile(path).lock()();
+  });
+
+  it('names a corrupt state file instead of guessing', () => {
+    const path = join(dir.path, 'corrupt.json');
+    writeFileSync(path, '{"rules": ');
+    expect(() => new AlertStateFile(path).read()).toThrow(/^alert state .*corrupt\.json is not readable JSON/);
   });
 });
 
