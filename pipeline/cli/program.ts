@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
+import { ingestCommand } from './commands/ingest.js';
 import { loadCommand } from './commands/load.js';
 import { migrateCommand } from './commands/migrate.js';
 import { piiCommand } from './commands/pii.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .addCommand(generateCommand())
     .addCommand(loadCommand())
     .addCommand(produceCommand())
+    .addCommand(ingestCommand())
     .addCommand(piiCommand())
     .addCommand(demoCommand());
 }

@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { assertTableName, SHARED_SETTINGS, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
+import { assertTableName, SHARED_SETTINGS, type ClickHouse, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
 
 export interface ServerClickHouseOptions {
   readonly url: string;
@@ -34,10 +34,10 @@ export class ServerClickHouse implements ClickHouse {
     return result.json<T>();
   }
 
-  async insert(table: string, rows: readonly Row[]): Promise<void> {
+  async insert(table: string, rows: readonly Row[], settings: InsertSettings = {}): Promise<void> {
     assertTableName(table);
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow' });
+    await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow', clickhouse_settings: settings });
   }
 
   close(): Promise<void> {

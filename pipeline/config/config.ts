@@ -57,6 +57,10 @@ const variables = z.object({
   // Checked in full (format, length) where they are used: pipeline/pii/keys.ts.
   PICCHA_PII_KEYS: z.string().optional(),
   PICCHA_PII_INDEX_KEY: z.string().optional(),
+  // Tests only: `ingest` kills itself (SIGKILL) at this point of this flush, e.g. after-insert:3.
+  PICCHA_INGEST_FAULT: text('a fault point')
+    .regex(/^(before-insert|between-inserts|after-insert):[1-9]\d*$/, 'must be before-insert, between-inserts or after-insert, a colon and a flush number')
+    .optional(),
 });
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
@@ -82,6 +86,8 @@ export interface Config {
   /** The PII keys as given; pipeline/pii/keys.ts parses and checks them where they are needed. */
   readonly pii: { readonly PICCHA_PII_KEYS?: string; readonly PICCHA_PII_INDEX_KEY?: string };
   readonly clickhouse: ClickHouseConfig;
+  /** Tests only: where `ingest` stops itself dead, as `point:flush`. */
+  readonly ingestFault?: string;
 }
 
 export class ConfigError extends UserError {}
@@ -129,5 +135,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             password: values.CLICKHOUSE_PASSWORD,
             database: values.CLICKHOUSE_DATABASE,
           },
+    ingestFault: values.PICCHA_INGEST_FAULT,
   };
 }

@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouse } from '../../pipeline/clickhouse/clickhouse.js';
+import { EmbeddedClickHouse } from '../../pipeline/clickhouse/embedded.js';
+import { ENTITIES, type Document } from '../../pipeline/entities/entities.js';
+import { getPath } from '../../pipeline/entities/paths.js';
+import { DEFAULT_COUNTS } from '../../pipeline/generate/generator.js';
+import { ENTITY_TABLES, INGEST_TABLES, PURCHASE_ITEMS, REJECTED_TABLE } from '../../pipeline/ingest/raw-tables.js';
+import { createKafka } from '../../pipeline/kafka/client.js';
+import { connectMongo, type MongoConnection } from '../../pipeline/mongo/client.js';
+import { blindIndex } from '../../pipeline/pii/cipher.js';
+import { keyringFrom } from '../../pipeline/pii/keys.js';
+import { normalizeEmail, normalizePhone } from '../../pipeline/pii/normalize.js';
+import { runCli } from '../helpers/cli.js';
+import { generateLoadProduce, newFlow, totalKopecks, type Flow } from '../helpers/pipeline-flow.js';
+import { quietLogger, testConfig, testEnv } from '../helpers/services.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+/** One embedded data directory for the file (one per process); each test has its own topics, so its own rows. */
+const state = makeTempDir('ingest');
+const dataPath = join(state.path, 'clickhouse');
+
+/** Opens the engine for a look and closes it, so that the CLI (another process) can open it next. */
+async function withClickHouse<T>(use: (clickhouse: ClickHouse) => Promise<T>): Promise<T> {
+  const clickhouse = new EmbeddedClickHouse(dataPath);
+  try {
+    return await use(clickhouse);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+const cli = (flow: Flow, args: string[], extra: Record<string, string> = {}) => runCli(args, testEnv({ ...flow.env, CLICKHOUSE_DATA_PATH: dataPath, ...extra }));
+
+describe('ingest: Kafka → ClickHouse RAW', () => {
+  let connection: MongoConnection;
+  let kafka: Kafka;
+
+  beforeAll(async () => {
+    connection = await connectMongo(testConfig().mongo);
+    kafka = createKafka(testConfig().kafka, quietLogger);
+    const migrated = await runCli(['migrate'], testEnv({ CLICKHOUSE_DATA_PATH: dataPath }));
+    expect(migrated.stderr).toBe('');
+  });
+  afterAll(async () => {
+    await connection.client.close();
+    state.remove();
+  });
+
+  it('seed-sized data, generate → load → produce → ingest: every document and item once, revenue to the kopeck, no plaintext PII', async () => {
+    const flow = newFlow(connection.client);
+    const { documents } = await generateLoadProduce(flow, kafka, DEFAULT_COUNTS);
+    const result = await cli(flow, ['ingest']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('0 rejected into piccha_raw.rejected');
+
+    const items = documents.purchases.flatMap((purchase) => purchase.items as Document[]);
+    await withClickHouse(async (clickhouse) => {
+      const count = async (table: string) => Number((await clickhouse.query<{ n: string }>(`SELECT count() AS n FROM ${table} WHERE startsWith(kafka_topic, {prefix:String})`, { prefix: `${flow.prefix}.` }))[0]?.n);
+      for (const entity of ENTITIES) expect(await count(ENTITY_TABLES[entity].table)).toBe(DEFAULT_COUNTS[entity]);
+      expect(await count(PURCHASE_ITEMS.table)).toBe(items.length);
+      expect(await count(REJECTED_TABLE)).toBe(0);
+
+      const [sums] = await clickhouse.query<{ revenue: string; items_revenue: string; quantity: string }>(
+        `SELECT (SELECT toString(sum(total_amount)) FROM piccha_raw.purchases WHERE kafka_topic = {topic:String}) AS revenue,
+                (SELECT toString(sum(total_price)) FROM piccha_raw.purchase_items WHERE kafka_topic = {topic:String}) AS items_revenue,
+                (SELECT toString(sum(quantity)) FROM piccha_raw.purchase_items WHERE kafka_topic = {topic:String}) AS quantity`,
+        { topic: flow.topics.entities.purchases },
+      );
+      const kopecks = totalKopecks(documents.purchases);
+      expect(sums?.revenue).toBe((kopecks / 100).toFixed(2).replace(/\.?0+$/, ''));
+      expect(sums?.items_revenue).toBe(sums?.revenue);
+      expect(Number(sums?.quantity)).toBe(items.reduce((sum, item) => sum + (item.quantity as number), 0));
+
+      // The purchase as generated and as RAW holds it, field by field.
+      const source = documents.purchases[17] as Document;
+      const [row] = await clickhouse.query<Record<string, unknown>>('SELECT * FROM piccha_raw.purchases WHERE kafka_topic = {topic:String} AND purchase_id = {id:String}', { topic: flow.topics.entities.purchases, id: source.purchase_id as string });
+      expect(row).toMatchObject({
+        source_id: source.source_id,
+        kafka_key: source.purchase_id,
+        op: 'upsert',
+        customer_id: getPath(source, 'customer.customer_id'),
+        store_id: getPath(source, 'store.store_id'),
+        store_location_latitude: getPath(source, 'store.location.coordinates.latitude'),
+        item_count: (source.items as unknown[]).length,
+        total_amount: source.total_amount,
+        is_delivery: source.is_delivery,
+        customer_email_valid: true,
+        parse_errors: [],
+      });
+      expect(Date.parse(`${String(row?.purchase_datetime)}+03:00`.replace(' ', 'T'))).toBe(Date.parse(source.purchase_datetime as string));
+      expect(row?.customer_email_masked).toMatch(/^\S\*\*\*@/);
+      expect(row?.customer_email_blind_index).toBe(blindIndex('email', normalizeEmail(getPath(source, 'customer.email') as string).value, keyringFrom(flow.env)));
+
+      // No plaintext email or phone in any column of any RAW table.
+      const plaintexts = new Set<string>();
+      for (const entity of ENTITIES) {
+        for (const document of documents[entity]) {
+          for (const path of ['email', 'phone', 'manager.email', 'manager.phone', 'customer.email', 'customer.phone']) {
+            const value = getPath(document, path);
+            if (typeof value !== 'string') continue;
+            plaintexts.add(path.endsWith('email') ? normalizeEmail(value).value : normalizePhone(value).value.slice(2));
+          }
+        }
+      }
+      expect(plaintexts.size).toBeGreaterThan(80);
+      for (const table of INGEST_TABLES) {
+        const text = (await clickhouse.query(`SELECT * FROM ${table} WHERE startsWith(kafka_topic, {prefix:String})`, { prefix: `${flow.prefix}.` })).map((r) => JSON.stringify(r)).join('\n');
+        for (const plaintext of plaintexts) expect(text.includes(plaintext), `${table} holds ${plaintext}`).toBe(false);
+      }
+    });
+
+    // An operator with the keys reveals a RAW row: the normalised email and phone of the source.
+    const customer = documents.customers[3] as Document;
+    const located = await withClickHouse((clickhouse) => clickhouse.query<{ kafka_partition: number; kafka_offset: string }>('SELECT kafka_partition, kafka_offset FROM piccha_raw.customers WHERE kafka_topic = {topic:String} AND customer_id = {id:String}', { topic: flow.topics.entities.customers, id: customer.customer_id as string }));
+    const revealed = await cli(flow, ['pii', 'decrypt', '--row', `piccha_raw.customers:${located[0]?.kafka_partition}:${located[0]?.kafka_offset}`]);
+    expect(revealed.stderr).toBe('');
+    expect(JSON.parse(revealed.stdout)).toMatchObject({ customer_id: customer.customer_id, email: normalizeEmail(customer.email as string).value, phone: normalizePhone(customer.phone as string).value });
+  });
+});
