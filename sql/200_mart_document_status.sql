@@ -171,7 +171,14 @@ WITH
             min(ingested_at) AS first_refused_at,
             max(ingested_at) AS last_refused_at
         FROM piccha_raw.rejected
-        WHERE (entity, source_id) NOT IN (SELECT entity, source_id FROM documents)
+        -- A document that reached RAW after all (a fixed resend) is judged there instead.
+        WHERE (entity, source_id) NOT IN
+        (
+            SELECT 'stores', source_id FROM piccha_raw.stores
+            UNION ALL SELECT 'products', source_id FROM piccha_raw.products
+            UNION ALL SELECT 'customers', source_id FROM piccha_raw.customers
+            UNION ALL SELECT 'purchases', source_id FROM piccha_raw.purchases
+        )
         GROUP BY entity, document_id
     )
 SELECT * FROM judged
@@ -192,4 +199,6 @@ SELECT
     CAST(NULL, 'Nullable(DateTime64(3, \'UTC\'))') AS loaded_at,
     first_refused_at AS first_ingested_at,
     last_refused_at AS last_ingested_at
-FROM refused;
+FROM refused
+-- RAW tables and item checks are both sorted by Kafka position: a merge join needs no hash table.
+SETTINGS join_algorithm = 'full_sorting_merge';
