@@ -155,3 +155,9 @@ export function expectedRejections(manifest: Manifest, entity: Entity): Map<stri
 export function expectedDuplicates(manifest: Manifest, entity: Entity): string[] {
   return [...(manifest.defects.exact_duplicate?.[entity]?.source_ids ?? []), ...(manifest.defects.key_duplicate?.[entity]?.source_ids ?? [])].sort();
 }
+
+/** The documents the MART must keep: neither rejected by a rule nor a copy of a key already sent. */
+export function expectedKept(manifest: Manifest, generated: Generated, entity: Entity): Document[] {
+  const out = new Set([...[...expectedRejections(manifest, entity).values()].flat(), ...expectedDuplicates(manifest, entity)]);
+  return generated[entity].filter((document) => !out.has(String(document.source_id)));
+}
