@@ -33,6 +33,26 @@ async function withClickHouse<T>(use: (clickhouse: ClickHouse) => Promise<T>): P
 
 const cli = (flow: Flow, args: string[], extra: Record<string, string> = {}) => runCli(args, testEnv({ ...flow.env, CLICKHOUSE_DATA_PATH: dataPath, ...extra }));
 
+/** (topic, partition, offset) held more than once by a table, among the flow's topics: must be none. */
+async function duplicates(clickhouse: ClickHouse, table: string, prefix: string): Promise<number> {
+  const key = table === PURCHASE_ITEMS.table ? 'kafka_topic, kafka_partition, kafka_offset, item_index' : 'kafka_topic, kafka_partition, kafka_offset';
+  const rows = await clickhouse.query(`SELECT ${key} FROM ${table} WHERE startsWith(kafka_topic, {prefix:String}) GROUP BY ${key} HAVING count() > 1`, { prefix: `${prefix}.` });
+  return rows.length;
+}
+
+/** What the flow's purchases topic holds in RAW: rows, distinct offsets, revenue in kopecks, items. */
+async function purchaseTotals(clickhouse: ClickHouse, flow: Flow): Promise<{ rows: number; offsets: number; kopecks: number; items: number }> {
+  const [row] = await clickhouse.query<{ rows: string; offsets: string; kopecks: string; items: string }>(
+    `SELECT count() AS rows, uniqExact(kafka_partition, kafka_offset) AS offsets, toString(sum(total_amount) * 100) AS kopecks,
+            (SELECT count() FROM piccha_raw.purchase_items WHERE kafka_topic = {topic:String}) AS items
+     FROM piccha_raw.purchases WHERE kafka_topic = {topic:String}`,
+    { topic: flow.topics.entities.purchases },
+  );
+  return { rows: Number(row?.rows), offsets: Number(row?.offsets), kopecks: Number(row?.kopecks), items: Number(row?.items) };
+}
+
+const itemCount = (purchases: readonly Document[]) => purchases.reduce((sum, purchase) => sum + (purchase.items as unknown[]).length, 0);
+
 describe('ingest: Kafka → ClickHouse RAW', () => {
   let connection: MongoConnection;
   let kafka: Kafka;
@@ -119,4 +139,39 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
     expect(revealed.stderr).toBe('');
     expect(JSON.parse(revealed.stdout)).toMatchObject({ customer_id: customer.customer_id, email: normalizeEmail(customer.email as string).value, phone: normalizePhone(customer.phone as string).value });
   });
+
+  it('SIGKILL before an insert, between two tables’ inserts and after the insert before the commit: after each restart every offset is in RAW exactly once', async () => {
+    const flow = newFlow(connection.client);
+    const { documents } = await generateLoadProduce(flow, kafka, { stores: 5, products: 10, customers: 5, purchases: 3000 }, { produceBatch: 100 });
+    const expected = { rows: 3000, offsets: 3000, kopecks: totalKopecks(documents.purchases), items: itemCount(documents.purchases) };
+    const seen: number[] = [];
+    for (const fault of ['before-insert:2', 'between-inserts:3', 'after-insert:4']) {
+      const killed = await cli(flow, ['ingest', '--max-batch-rows', '100'], { PICCHA_INGEST_FAULT: fault });
+      expect(killed.code, `${fault}: ${killed.stderr}`).toBeNull();
+      const now = await withClickHouse(async (clickhouse) => {
+        for (const table of INGEST_TABLES) expect(await duplicates(clickhouse, table, flow.prefix), `${table} after ${fault}`).toBe(0);
+        return purchaseTotals(clickhouse, flow);
+      });
+      expect(now.rows).toBe(now.offsets);
+      seen.push(now.rows);
+    }
+    // Each killed run stopped short of the end, and each restart got further.
+    expect(seen[2]).toBeLessThan(3000);
+    expect(seen[0]).toBeLessThan(seen[2] ?? 0);
+
+    const finished = await cli(flow, ['ingest', '--max-batch-rows', '100']);
+    expect(finished.stderr).toBe('');
+    expect(finished.code).toBe(0);
+    // The last kill came after an insert and before its commit: those messages came again and were skipped.
+    const purchasesLine = finished.stdout.split('\n').find((line) => line.startsWith(flow.topics.entities.purchases));
+    expect(Number(purchasesLine?.trim().split(/\s+/)[3])).toBeGreaterThan(0);
+    await withClickHouse(async (clickhouse) => {
+      for (const table of INGEST_TABLES) expect(await duplicates(clickhouse, table, flow.prefix), table).toBe(0);
+      expect(await purchaseTotals(clickhouse, flow)).toEqual(expected);
+      for (const entity of ['stores', 'products', 'customers'] as const) {
+        const [row] = await clickhouse.query<{ n: string }>(`SELECT count() AS n FROM ${ENTITY_TABLES[entity].table} WHERE kafka_topic = {topic:String}`, { topic: flow.topics.entities[entity] });
+        expect(Number(row?.n)).toBe(documents[entity].length);
+      }
+    });
+  }, 240_000);
 });
