@@ -113,7 +113,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
         if (!options.follow) ends = await endOffsets(admin, allTopics);
       },
       { deadlineMs: options.deadlineMs, initialDelayMs: 300, maxDelayMs: 5000 },
-      (error, attempt) => logger.warn({ attempt, error: (error as Error).message }, 'Kafka not reachable yet; retrying'),
+      (error, attempt) => logger.info({ attempt, error: (error as Error).message }, 'Kafka not reachable yet; retrying'),
     );
   } catch (error) {
     await admin.disconnect();
