@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { assertTableName, SHARED_SETTINGS, type ClickHouse, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
 
 export interface ServerClickHouseOptions {
@@ -20,6 +20,8 @@ export class ServerClickHouse implements ClickHouse {
       password: options.password,
       database: options.database,
       clickhouse_settings: SHARED_SETTINGS,
+      // Its failures reach the caller as errors; its own console logging would only repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     const where = new URL(options.url);
     this.description = `ClickHouse server at ${where.protocol}//${where.host}`;

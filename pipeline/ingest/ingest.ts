@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { ensureTopics, type TopicNames } from '../produce/topics.js';
 import { decode, type Decoded, type RejectionKind, type TopicRoles } from './decode.js';
 import { ClickHouseUnavailable, RawWriter, type Fault } from './raw-writer.js';
+import { retryUntilDeadline } from './retry.js';
 
 export interface IngestOptions {
   readonly topics: TopicNames;
@@ -70,7 +71,7 @@ function deferred(): Deferred {
 
 export class KafkaUnavailable extends UserError {}
 
-const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${(error as Error).message}`, { cause: error });
+const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`, { cause: error });
 
 /** Where each group member should stop without --follow: the partitions' ends at start. */
 async function endOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
@@ -100,14 +101,20 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   const roles: TopicRoles = { entityOf: new Map(ENTITIES.map((entity): [string, Entity] => [options.topics.entities[entity], entity])), deadLetter: options.topics.deadLetter };
 
   const admin = kafka.admin();
-  let partitionCount: number;
+  let partitionCount = 1;
   let ends = new Map<string, number>();
   try {
-    await admin.connect();
-    await ensureTopics(admin, options.topics, options.partitions);
-    const metadata = await admin.fetchTopicMetadata({ topics: allTopics });
-    partitionCount = metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
-    if (!options.follow) ends = await endOffsets(admin, allTopics);
+    await retryUntilDeadline(
+      async () => {
+        await admin.connect();
+        await ensureTopics(admin, options.topics, options.partitions);
+        const metadata = await admin.fetchTopicMetadata({ topics: allTopics });
+        partitionCount = metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
+        if (!options.follow) ends = await endOffsets(admin, allTopics);
+      },
+      { deadlineMs: options.deadlineMs, initialDelayMs: 300, maxDelayMs: 5000 },
+      (error, attempt) => logger.info({ attempt, error: (error as Error).message }, 'Kafka not reachable yet; retrying'),
+    );
   } catch (error) {
     await admin.disconnect();
     throw kafkaSetup(error);
@@ -133,8 +140,9 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     minBytes: Math.min(16 * 1024 * 1024, options.maxBatchRows * 512),
     maxWaitTimeInMs: options.maxBatchMs,
     maxBytes: 64 * 1024 * 1024,
-    // About a batch per partition and fetch, so that max-batch-rows also bounds memory.
-    maxBytesPerPartition: Math.min(16 * 1024 * 1024, Math.max(64 * 1024, options.maxBatchRows * 2048)),
+    // About a batch per partition and fetch (the broker sends at least one whole record batch), so that
+    // max-batch-rows also bounds memory.
+    maxBytesPerPartition: Math.min(16 * 1024 * 1024, Math.max(16 * 1024, options.maxBatchRows * 1024)),
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 },
   });
   const touched = () => (lastKafkaContact = Date.now());

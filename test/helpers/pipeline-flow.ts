@@ -42,7 +42,8 @@ export interface Generated {
 }
 
 /** generate (into files) → load (into MongoDB) → produce (to Kafka), through the real code. */
-export async function generateLoadProduce(flow: Flow, kafka: Kafka, counts: EntityCounts, profile = 'none', partitions = 3): Promise<Generated> {
+/** A smaller `produceBatch` makes smaller record batches on the topics, hence smaller fetches for a consumer. */
+export async function generateLoadProduce(flow: Flow, kafka: Kafka, counts: EntityCounts, { profile = 'none', partitions = 3, produceBatch = 500 } = {}): Promise<Generated> {
   const dir = makeTempDir('flow');
   try {
     const manifest = await runGeneration({ seed: 11, now: FLOW_NOW, days: 90, counts, profile, defects: DIRTY_PROFILES[profile] ?? { rates: {}, maxCopies: 1 } }, ndjsonSink(dir.path));
@@ -59,7 +60,7 @@ export async function generateLoadProduce(flow: Flow, kafka: Kafka, counts: Enti
     const produced = await produce(
       flow.db,
       kafka,
-      { entities: ENTITIES, topics: flow.topics, partitions, batchSize: 500, follow: false, pollMs: 100, lagMs: 200, fromScratch: false, keyring: keyringFrom(flow.env) },
+      { entities: ENTITIES, topics: flow.topics, partitions, batchSize: produceBatch, follow: false, pollMs: 100, lagMs: 200, fromScratch: false, keyring: keyringFrom(flow.env) },
       quietLogger,
     );
     return { manifest, documents, produced };

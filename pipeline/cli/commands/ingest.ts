@@ -70,10 +70,14 @@ export function ingestCommand(): Command {
       process.once('SIGTERM', stop);
       const progress = progressReporter();
       try {
-        await assertRawTables(clickhouse);
+        await assertRawTables(clickhouse).catch((error: unknown) => {
+          if (error instanceof UserError) throw error;
+          throw new UserError(`cannot reach ClickHouse (${clickhouse.description}): ${(error as Error).message}`, { cause: error });
+        });
         const topics = topicNames(config.kafka.topicPrefix);
         const summary = await ingest(
-          createKafka(config.kafka, logger),
+          // Each request gives up quickly; the ingest's own deadline decides when Kafka is gone.
+          createKafka(config.kafka, logger, { retry: { initialRetryTime: 300, maxRetryTime: 3000, retries: 3 } }),
           clickhouse,
           {
             topics,
