@@ -118,43 +118,70 @@ WITH
         UNION ALL SELECT * FROM customers
         UNION ALL SELECT * FROM purchases
     ),
+    -- One row per source document: its latest version decides. All versions of a document share
+    -- a key, hence a partition, so Kafka offset order is version order; the partition is put in
+    -- front only to keep the order total.
+    -- One row per source document: its latest version decides. All versions of a document share
+    -- a key, hence a partition, so Kafka offset order is version order; the partition is put in
+    -- front only to keep the order total.
     documents AS
     (
         SELECT
             entity,
             source_id,
-            argMax(business_key, (kafka_topic, kafka_partition, kafka_offset)) AS business_key,
-            argMax(broken_rules, (kafka_topic, kafka_partition, kafka_offset)) AS broken_rules,
-            argMax(loaded_at, (kafka_topic, kafka_partition, kafka_offset)) AS loaded_at,
-            max((kafka_topic, kafka_partition, kafka_offset)) AS latest,
-            min((kafka_topic, kafka_partition, kafka_offset)) AS first,
-            count() AS versions,
-            min(ingested_at) AS first_ingested_at,
-            max(ingested_at) AS last_ingested_at
-        FROM messages
-        GROUP BY entity, source_id
+            latest_version.1 AS business_key,
+            latest_version.2 AS broken_rules,
+            latest_version.3 AS loaded_at,
+            (latest_version.4, latest_version.5, latest_version.6) AS latest,
+            first,
+            versions,
+            first_ingested_at,
+            last_ingested_at
+        FROM
+        (
+            SELECT
+                entity,
+                source_id,
+                argMax((business_key, broken_rules, loaded_at, kafka_topic, kafka_partition, kafka_offset), position) AS latest_version,
+                min(position) AS first,
+                toUInt32(count()) AS versions,
+                min(ingested_at) AS first_ingested_at,
+                max(ingested_at) AS last_ingested_at
+            FROM (SELECT *, bitOr(bitShiftLeft(toUInt64(kafka_partition), 48), kafka_offset) AS position FROM messages)
+            GROUP BY entity, source_id
+        )
     ),
+    -- Per business key, its documents in arrival order (first version's Kafka position); the
+    -- first that breaks no rule is kept. Grouping, not a window, so no global sort is needed.
     judged AS
     (
         SELECT
             entity,
-            source_id,
+            document.2 AS source_id,
             business_key,
-            multiIf(notEmpty(broken_rules), 'rejected', row_number() OVER by_key = 1, 'kept', 'duplicate') AS status,
-            broken_rules,
-            if(notEmpty(broken_rules), 'mart', '') AS rejected_by,
+            multiIf(NOT valid, 'rejected', position = 1, 'kept', 'duplicate') AS status,
+            document.3 AS broken_rules,
+            if(valid, '', 'mart') AS rejected_by,
             '' AS error,
-            if(empty(broken_rules) AND row_number() OVER by_key > 1, first_value(source_id) OVER by_key, '') AS kept_source_id,
-            versions,
-            latest.1 AS kafka_topic,
-            latest.2 AS kafka_partition,
-            latest.3 AS kafka_offset,
-            loaded_at,
-            first_ingested_at,
-            last_ingested_at
-        FROM documents
-        WINDOW by_key AS (PARTITION BY entity, business_key, empty(broken_rules) ORDER BY first ASC, source_id ASC
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            if(valid AND position > 1, documents_of_key[1].2, '') AS kept_source_id,
+            document.4 AS versions,
+            document.5.1 AS kafka_topic,
+            document.5.2 AS kafka_partition,
+            document.5.3 AS kafka_offset,
+            document.6 AS loaded_at,
+            document.7 AS first_ingested_at,
+            document.8 AS last_ingested_at
+        FROM
+        (
+            SELECT
+                entity,
+                business_key,
+                empty(broken_rules) AS valid,
+                arraySort(d -> (d.1, d.2), groupArray((first, source_id, broken_rules, versions, latest, loaded_at, first_ingested_at, last_ingested_at))) AS documents_of_key
+            FROM documents
+            GROUP BY entity, business_key, valid
+        )
+        ARRAY JOIN documents_of_key AS document, arrayEnumerate(documents_of_key) AS position
     ),
     -- Documents that never became a RAW row: the producer's dead letters and the ingest's poison.
     refused AS
@@ -171,7 +198,14 @@ WITH
             min(ingested_at) AS first_refused_at,
             max(ingested_at) AS last_refused_at
         FROM piccha_raw.rejected
-        WHERE (entity, source_id) NOT IN (SELECT entity, source_id FROM documents)
+        -- A document that reached RAW after all (a fixed resend) is judged there instead.
+        WHERE (entity, source_id) NOT IN
+        (
+            SELECT 'stores', source_id FROM piccha_raw.stores
+            UNION ALL SELECT 'products', source_id FROM piccha_raw.products
+            UNION ALL SELECT 'customers', source_id FROM piccha_raw.customers
+            UNION ALL SELECT 'purchases', source_id FROM piccha_raw.purchases
+        )
         GROUP BY entity, document_id
     )
 SELECT * FROM judged
@@ -192,4 +226,6 @@ SELECT
     CAST(NULL, 'Nullable(DateTime64(3, \'UTC\'))') AS loaded_at,
     first_refused_at AS first_ingested_at,
     last_refused_at AS last_ingested_at
-FROM refused;
+FROM refused
+-- RAW tables and item checks are both sorted by Kafka position: a merge join needs no hash table.
+SETTINGS join_algorithm = 'full_sorting_merge';

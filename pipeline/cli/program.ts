@@ -3,6 +3,7 @@ import { alertsCommand } from './commands/alerts.js';
 import { dashboardsCommand } from './commands/dashboards.js';
 import { demoCommand } from './commands/demo.js';
 import { generateCommand } from './commands/generate.js';
+import { ingestCommand } from './commands/ingest.js';
 import { loadCommand } from './commands/load.js';
 import { migrateCommand } from './commands/migrate.js';
 import { piiCommand } from './commands/pii.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .addCommand(generateCommand())
     .addCommand(loadCommand())
     .addCommand(produceCommand())
+    .addCommand(ingestCommand())
     .addCommand(piiCommand())
     .addCommand(dashboardsCommand())
     .addCommand(alertsCommand())

@@ -1,5 +1,5 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { assertTableName, SHARED_SETTINGS, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { assertTableName, SHARED_SETTINGS, type ClickHouse, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
 
 export interface ServerClickHouseOptions {
   readonly url: string;
@@ -20,6 +20,8 @@ export class ServerClickHouse implements ClickHouse {
       password: options.password,
       database: options.database,
       clickhouse_settings: SHARED_SETTINGS,
+      // Its failures reach the caller as errors; its own console logging would only repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     const where = new URL(options.url);
     this.description = `ClickHouse server at ${where.protocol}//${where.host}`;
@@ -34,10 +36,10 @@ export class ServerClickHouse implements ClickHouse {
     return result.json<T>();
   }
 
-  async insert(table: string, rows: readonly Row[]): Promise<void> {
+  async insert(table: string, rows: readonly Row[], settings: InsertSettings = {}): Promise<void> {
     assertTableName(table);
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow' });
+    await this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow', clickhouse_settings: settings });
   }
 
   close(): Promise<void> {

@@ -61,6 +61,10 @@ const variables = z.object({
   TELEGRAM_CHAT_ID: z.string().trim().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, 'must be a numeric chat id or @channelname').optional(),
   TELEGRAM_API_URL: httpUrl.default('https://api.telegram.org'),
   PICCHA_GRAFANA_URL: httpUrl.default('http://127.0.0.1:3000'),
+  // Tests only: `ingest` kills itself (SIGKILL) at this point of this flush, e.g. after-insert:3.
+  PICCHA_INGEST_FAULT: text('a fault point')
+    .regex(/^(before-insert|between-inserts|after-insert):[1-9]\d*$/, 'must be before-insert, between-inserts or after-insert, a colon and a flush number')
+    .optional(),
 });
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
@@ -90,6 +94,8 @@ export interface Config {
   readonly telegram: { readonly botToken?: string; readonly chatId?: string; readonly apiUrl: string };
   /** Grafana's address, for links in alert messages. */
   readonly grafanaUrl: string;
+  /** Tests only: where `ingest` stops itself dead, as `point:flush`. */
+  readonly ingestFault?: string;
 }
 
 export class ConfigError extends UserError {}
@@ -139,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           },
     telegram: { botToken: values.TELEGRAM_BOT_TOKEN || undefined, chatId: values.TELEGRAM_CHAT_ID, apiUrl: values.TELEGRAM_API_URL },
     grafanaUrl: values.PICCHA_GRAFANA_URL,
+    ingestFault: values.PICCHA_INGEST_FAULT,
   };
 }

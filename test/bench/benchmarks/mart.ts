@@ -42,6 +42,20 @@ function purchasesSql(purchases: number): string {
     FROM numbers(${purchases + copies})`;
 }
 
+/** Fills RAW with `purchases` synthetic purchase messages and their items (see purchasesSql). */
+export async function loadSyntheticPurchases(clickhouse: EmbeddedClickHouse, purchases: number): Promise<void> {
+  const staged = `bench_source_${purchases}`;
+  await clickhouse.exec(`CREATE TABLE default.${staged} ENGINE = MergeTree ORDER BY kafka_offset AS ${purchasesSql(purchases)}`);
+  const purchaseColumns = 'kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash, purchase_id, customer_id, customer_email_blind_index, customer_email_ciphertext, customer_is_loyalty_member, store_id, store_name, store_network, store_location_city, item_count, total_amount, payment_method, is_delivery, purchase_datetime';
+  await clickhouse.exec(`INSERT INTO piccha_raw.purchases (${purchaseColumns}) SELECT ${purchaseColumns} FROM default.${staged}`);
+  await clickhouse.exec(`INSERT INTO piccha_raw.purchase_items (kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash,
+      purchase_id, item_index, product_id, category, quantity, price_per_unit, total_price)
+    SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash,
+      purchase_id, toUInt32(i - 1), concat('prd-', toString(1000 + products[i])), concat('Категория ', toString(products[i] % 5)), quantities[i], prices[i], prices[i] * quantities[i]
+    FROM default.${staged} ARRAY JOIN arrayEnumerate(products) AS i`);
+  await clickhouse.exec(`DROP TABLE default.${staged}`);
+}
+
 /** Dashboard questions: the business mart's query, and the same answer computed from RAW. */
 const CLEAN_RAW_PURCHASES = `(
   SELECT purchase_id, argMin((purchase_datetime, store_id, store_network, total_amount, payment_method, is_delivery, customer_is_loyalty_member, customer_email_blind_index), kafka_offset) AS p
@@ -94,22 +108,13 @@ export const martBenchmark: Benchmark = {
   name: 'mart',
   description: 'dashboard questions on the business marts vs the same answers from RAW (dedup and rules applied), and the refresh of document_status and duplicates_log',
   async run(options) {
-    const purchases = scaled(2_000_000, options);
+    const purchases = scaled(1_000_000, options);
     const dir = makeTempDir('bench-mart');
     const clickhouse = new EmbeddedClickHouse(dir.path);
     try {
       const migrations = readMigrations(defaultMigrationsDir());
       await migrate(clickhouse, migrations);
-      const staged = `bench_source_${purchases}`;
-      await clickhouse.exec(`CREATE TABLE default.${staged} ENGINE = MergeTree ORDER BY kafka_offset AS ${purchasesSql(purchases)}`);
-      const purchaseColumns = 'kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash, purchase_id, customer_id, customer_email_blind_index, customer_email_ciphertext, customer_is_loyalty_member, store_id, store_name, store_network, store_location_city, item_count, total_amount, payment_method, is_delivery, purchase_datetime';
-      await clickhouse.exec(`INSERT INTO piccha_raw.purchases (${purchaseColumns}) SELECT ${purchaseColumns} FROM default.${staged}`);
-      await clickhouse.exec(`INSERT INTO piccha_raw.purchase_items (kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash,
-          purchase_id, item_index, product_id, category, quantity, price_per_unit, total_price)
-        SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash,
-          purchase_id, toUInt32(i - 1), concat('prd-', toString(1000 + products[i])), concat('Категория ', toString(products[i] % 5)), quantities[i], prices[i], prices[i] * quantities[i]
-        FROM default.${staged} ARRAY JOIN arrayEnumerate(products) AS i`);
-      await clickhouse.exec(`DROP TABLE default.${staged}`);
+      await loadSyntheticPurchases(clickhouse, purchases);
 
       const results: BenchResult[] = [];
       const views = refreshableViews(migrations);
