@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildProvisioning, DEFAULT_BUILD_SETTINGS } from '../../../dashboards/build.js';
@@ -26,10 +26,16 @@ describe('piccha dashboards build', () => {
     const secrets = { TELEGRAM_BOT_TOKEN: '987654:never-in-files', TELEGRAM_CHAT_ID: '-1001234', CLICKHOUSE_PASSWORD: 'pa$$word-never-in-files' };
     const first = await runCli(['dashboards', 'build', join(dir.path, 'a')], secrets);
     expect(first.code, first.stderr).toBe(0);
+    // A dashboard left by an older build goes; files of others in the provisioning root stay.
+    mkdirSync(join(dir.path, 'b', 'dashboards', 'piccha'), { recursive: true });
+    writeFileSync(join(dir.path, 'b', 'dashboards', 'piccha', 'old.json'), '{}');
     const second = await runCli(['dashboards', 'build', join(dir.path, 'b')]);
     expect(second.code, second.stderr).toBe(0);
     const a = tree(join(dir.path, 'a'));
     expect(tree(join(dir.path, 'b'))).toEqual(a);
+    writeFileSync(join(dir.path, 'b', 'dashboards', 'other.yaml'), 'apiVersion: 1\n');
+    expect((await runCli(['dashboards', 'build', join(dir.path, 'b')])).code).toBe(0);
+    expect(tree(join(dir.path, 'b'))).toEqual({ ...a, 'dashboards/other.yaml': 'apiVersion: 1\n' });
     expect(a).toEqual(Object.fromEntries(buildProvisioning(DEFAULT_BUILD_SETTINGS).map((file) => [file.path, file.content])));
     const everything = Object.values(a).join('\n') + first.stdout + first.stderr;
     for (const secret of Object.values(secrets)) expect(everything).not.toContain(secret);
