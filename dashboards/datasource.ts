@@ -35,7 +35,8 @@ export function datasourceProvisioning(settings: DatasourceSettings): Record<str
         uid: DATASOURCE_UID,
         orgId: 1,
         editable: false,
-        isDefault: true,
+        // Panels and rules name this uid; not claiming "default" leaves room for other datasources (Grafana allows one default).
+        isDefault: false,
         jsonData: {
           host: settings.host,
           port: settings.port,
