@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { ALERT_RULES, RULE_GROUP } from '../../../dashboards/alerting/rules.js';
 import { runCheck, type CheckReport, type Notifier } from '../../alerts/check.js';
 import { AlertStateFile } from '../../alerts/state.js';
-import { TelegramClient } from '../../alerts/telegram.js';
+import { printingNotifier, telegramNotifier } from '../../alerts/notifiers.js';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import type { Config } from '../../config/config.js';
 import { UserError } from '../../errors/user-error.js';
@@ -13,17 +13,9 @@ import { commandContext } from '../context.js';
 
 function notifierFor(config: Config): Notifier {
   const { botToken, chatId, apiUrl } = config.telegram;
-  if (botToken === undefined) {
-    return {
-      send: (text) => {
-        process.stdout.write(`--- Telegram message (not sent: TELEGRAM_BOT_TOKEN is not set) ---\n${text}\n---\n`);
-        return Promise.resolve();
-      },
-    };
-  }
+  if (botToken === undefined) return printingNotifier((text) => process.stdout.write(text));
   if (chatId === undefined) throw new UserError('TELEGRAM_CHAT_ID is required when TELEGRAM_BOT_TOKEN is set');
-  const client = new TelegramClient({ apiUrl, token: botToken, chatId });
-  return { send: (text) => client.sendMessage(text) };
+  return telegramNotifier({ apiUrl, token: botToken, chatId });
 }
 
 function printReport(report: CheckReport, at: Date): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { duplicatesRule } from '../../../dashboards/alerting/rules.js';
 import { runCheck, type Notifier } from '../../../pipeline/alerts/check.js';
+import { printingNotifier } from '../../../pipeline/alerts/notifiers.js';
 import { AlertStateFile } from '../../../pipeline/alerts/state.js';
 import { TelegramClient, TelegramError } from '../../../pipeline/alerts/telegram.js';
 import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
@@ -99,6 +100,18 @@ describe('piccha alerts check: «Дубликаты > 50%»', () => {
     expect(telegram.messages[1]?.text).toContain('purchases: дубликатов 12.5%');
     await check(after(duplicatesRule.pendingSeconds + 240));
     expect(telegram.messages).toHaveLength(2);
+  });
+
+  it('prints the message instead when there is no bot token', async () => {
+    await logDuplicates(t0, { purchases: 80 });
+    const printed: string[] = [];
+    const state = new AlertStateFile(stateFile);
+    const options = { clickhouse, rules: [duplicatesRule], state, notifier: printingNotifier((text) => printed.push(text)), grafanaUrl: 'http://grafana.local', logger };
+    await runCheck({ ...options, now: t0 });
+    await runCheck({ ...options, now: after(duplicatesRule.pendingSeconds) });
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(/^--- Telegram message \(not sent: TELEGRAM_BOT_TOKEN is not set\) ---\n🔴 <b>Сработало: Дубликаты &gt; 50%<\/b>\n• purchases: дубликатов 80\.0%/);
+    expect(telegram.messages).toHaveLength(0);
   });
 
   it('stays silent at 40% and at exactly 50%', async () => {
