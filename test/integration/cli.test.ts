@@ -11,7 +11,8 @@ describe('piccha CLI', () => {
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(/^Usage: piccha/);
     }
-  });
+    // One process per command: about four seconds each on a loaded two-core machine.
+  }, 180_000);
 
   it('runs a query on the embedded engine: ClickHouse 26', async () => {
     const state = makeTempDir('cli');
