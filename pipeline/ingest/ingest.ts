@@ -170,6 +170,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     const taken = waiting;
     waiting = [];
     waitingMessages = 0;
+    const started = Date.now();
     try {
       const result = await writer.write(taken.flatMap(({ topic, partition, records }) => records.map(({ offset, decoded }) => ({ topic, partition, offset, decoded }))));
       for (const [table, rows] of result.written) rowsByTable[table] = (rowsByTable[table] ?? 0) + rows;
@@ -192,6 +193,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       const firstTopic = taken[0]?.topic;
       const firstCounts = firstTopic === undefined ? undefined : counts.get(firstTopic);
       if (firstCounts !== undefined) firstCounts.skipped += result.skipped;
+      logger.debug({ messages: taken.reduce((sum, item) => sum + item.records.length, 0), batches: taken.length, rows: Object.fromEntries(result.written), ms: Date.now() - started }, 'flushed');
       for (const item of taken) item.done.resolve();
     } catch (error) {
       if (error instanceof ClickHouseUnavailable && !rebalancing) failure.error ??= new UserError(error.message, { cause: error });
@@ -205,7 +207,8 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     // The batches of one fetch reach eachBatch together: let them all arrive, then flush them as one.
     setImmediate(() => {
       scheduled = false;
-      if (waiting.length === 0) return;
+      // A flush that started meanwhile (a full batch) reschedules when it ends.
+      if (waiting.length === 0 || flushing !== undefined) return;
       flushing = flush().finally(() => {
         flushing = undefined;
         if (waiting.length > 0) schedule();
