@@ -5,7 +5,7 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('piccha CLI', () => {
   it('prints help for every command and exits 0', async () => {
-    for (const args of [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['demo', '--help']]) {
+    for (const args of [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['ingest', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['demo', '--help']]) {
       const result = await runCli(args);
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(/^Usage: piccha/);
@@ -70,6 +70,8 @@ describe('piccha CLI', () => {
     expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(new RegExp(`${prefix}\\.purchases\\s+\\d{3}\\s`));
     expect(result.stdout).toMatch(/ClickHouse\s+embedded ClickHouse at .*version 26\./);
+    expect(result.stdout).toMatch(new RegExp(`== ingest → ClickHouse RAW[\\s\\S]*${prefix}\\.purchases\\s+\\d{3}\\s`));
+    expect(result.stdout).toMatch(/\d+ rejected into piccha_raw\.rejected/);
   }, 120_000);
 
   it('says when no service was started, and exits non-zero', async () => {
