@@ -49,15 +49,19 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 type Found = { readonly present: true; readonly value: unknown } | { readonly present: false };
 
 /** The value at a dotted path; a path through something that is not an object is the wrong shape. */
+const ABSENT: Found = { present: false };
+const pathParts = new Map<string, readonly string[]>();
+
 function find(document: Json, path: string, where: string): Found {
+  let parts = pathParts.get(path);
+  if (parts === undefined) pathParts.set(path, (parts = path.split('.')));
   let current: unknown = document;
-  const parts = path.split('.');
-  for (const [index, part] of parts.entries()) {
-    if (current === undefined || current === null) return { present: false };
+  for (let index = 0; index < parts.length; index++) {
+    if (current === undefined || current === null) return ABSENT;
     if (!isObject(current)) throw new Rejection('wrong_shape', `${where}${parts.slice(0, index).join('.')} should be an object, got ${shown(current)}`);
-    current = current[part];
+    current = current[parts[index] ?? ''];
   }
-  return current === undefined || current === null ? { present: false } : { present: true, value: current };
+  return current === undefined || current === null ? ABSENT : { present: true, value: current };
 }
 
 const isProtected = (value: unknown): value is Json => isObject(value) && typeof value.ciphertext === 'string' && typeof value.blind_index === 'string' && typeof value.masked === 'string' && typeof value.valid === 'boolean';

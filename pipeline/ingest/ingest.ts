@@ -71,6 +71,9 @@ function deferred(): Deferred {
 
 export class KafkaUnavailable extends UserError {}
 
+/** Messages decoded between two yields to the event loop. */
+const DECODE_SLICE = 500;
+
 const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`, { cause: error });
 
 /** Where each group member should stop without --follow: the partitions' ends at start. */
@@ -142,7 +145,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     maxBytes: 64 * 1024 * 1024,
     // About a batch per partition and fetch (the broker sends at least one whole record batch), so that
     // max-batch-rows also bounds memory.
-    maxBytesPerPartition: Math.min(16 * 1024 * 1024, Math.max(16 * 1024, options.maxBatchRows * 1024)),
+    maxBytesPerPartition: Math.min(16 * 1024 * 1024, Math.max(16 * 1024, options.maxBatchRows * 512)),
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 },
   });
   const touched = () => (lastKafkaContact = Date.now());
@@ -170,6 +173,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     const taken = waiting;
     waiting = [];
     waitingMessages = 0;
+    const started = Date.now();
     try {
       const result = await writer.write(taken.flatMap(({ topic, partition, records }) => records.map(({ offset, decoded }) => ({ topic, partition, offset, decoded }))));
       for (const [table, rows] of result.written) rowsByTable[table] = (rowsByTable[table] ?? 0) + rows;
@@ -192,6 +196,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       const firstTopic = taken[0]?.topic;
       const firstCounts = firstTopic === undefined ? undefined : counts.get(firstTopic);
       if (firstCounts !== undefined) firstCounts.skipped += result.skipped;
+      logger.debug({ messages: taken.reduce((sum, item) => sum + item.records.length, 0), batches: taken.length, rows: Object.fromEntries(result.written), ms: Date.now() - started }, 'flushed');
       for (const item of taken) item.done.resolve();
     } catch (error) {
       if (error instanceof ClickHouseUnavailable && !rebalancing) failure.error ??= new UserError(error.message, { cause: error });
@@ -205,9 +210,11 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     // The batches of one fetch reach eachBatch together: let them all arrive, then flush them as one.
     setImmediate(() => {
       scheduled = false;
-      if (waiting.length === 0) return;
+      // A flush that started meanwhile (a full batch) reschedules when it ends.
+      if (waiting.length === 0 || flushing !== undefined) return;
       flushing = flush().finally(() => {
         flushing = undefined;
+        touched();
         if (waiting.length > 0) schedule();
       });
     });
@@ -216,10 +223,18 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     if (batch.isEmpty() || failure.error !== undefined) return;
-    const records = batch.messages.map((message) => ({
-      offset: Number(message.offset),
-      decoded: decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles),
-    }));
+    const records: { offset: number; decoded: Decoded }[] = [];
+    for (const message of batch.messages) {
+      records.push({
+        offset: Number(message.offset),
+        decoded: decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles),
+      });
+      // A large batch takes seconds to decode: let heartbeats and other batches through meanwhile.
+      if (records.length % DECODE_SLICE === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await payload.heartbeat().catch(() => undefined);
+      }
+    }
     const item: Waiting = { topic: batch.topic, partition: batch.partition, records, lastOffset: batch.lastOffset(), done: deferred() };
     waiting.push(item);
     waitingMessages += records.length;
@@ -227,6 +242,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     if (waitingMessages >= options.maxBatchRows && flushing === undefined) {
       flushing = flush().finally(() => {
         flushing = undefined;
+        touched();
         if (waiting.length > 0) schedule();
       });
     } else schedule();
@@ -268,7 +284,8 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     for (;;) {
       if (failure.error) throw failure.error;
       if (options.signal?.aborted === true) break;
-      if (Date.now() - lastKafkaContact > options.deadlineMs) {
+      // Only while idle: during a flush the ingest is not talking to Kafka, which is no fault of Kafka's.
+      if (flushing === undefined && waiting.length === 0 && Date.now() - lastKafkaContact > options.deadlineMs) {
         throw new KafkaUnavailable(`Kafka (KAFKA_BROKERS) has not answered for ${Math.round((Date.now() - lastKafkaContact) / 1000)} s; giving up (the deadline is ${options.deadlineMs} ms); nothing unwritten was committed`);
       }
       if (!options.follow && flushing === undefined && waiting.length === 0) {

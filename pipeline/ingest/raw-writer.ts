@@ -92,6 +92,7 @@ export class RawWriter {
       ).catch((error: unknown) => {
         throw new ClickHouseUnavailable(`ClickHouse (${this.clickhouse.description}) did not take the insert into ${table}: ${(error as Error).message}`, { cause: error });
       });
+      this.logger.debug({ table, rows: rows.length }, 'inserted');
       for (const { topic, partition, offset } of rows) this.stored.written(table, topic, partition, offset);
       written.set(table, rows.length);
       if (rows.length < candidates.length) {
