@@ -96,5 +96,6 @@ describe('dashboards preview in headless Chromium', () => {
       await tab.locator('#piccha-quality').screenshot({ path: join(out, 'preview-quality.png') });
     }
     await tab.close();
-  });
+    // Chromium's start-up and layout take seconds on a busy two-core machine.
+  }, 60_000);
 });
