@@ -33,8 +33,6 @@ export interface AlertRuleSnapshot {
   readonly hash: string;
 }
 
-/** Settings the plan builds the provisioning with: the same for both trees, so only the code differs. */
-const PLAN_SETTINGS: GrafanaBuildSettings = { host: 'clickhouse', port: 8123, protocol: 'http', secure: false, database: 'piccha', user: 'piccha', passwordEnv: '$CLICKHOUSE_PASSWORD' };
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
@@ -79,7 +77,8 @@ async function provisioningOf(root: string, loader: Loader): Promise<Provisionin
   const module = await loader(file);
   const build = module.buildProvisioning;
   if (typeof build !== 'function') throw new Error(`${file} does not export buildProvisioning`);
-  return (build as (settings: GrafanaBuildSettings) => ProvisioningFile[])(PLAN_SETTINGS);
+  // Each tree with its own defaults: a settings shape may change between the trees compared.
+  return (build as (settings: GrafanaBuildSettings | undefined) => ProvisioningFile[])(module.DEFAULT_BUILD_SETTINGS as GrafanaBuildSettings | undefined);
 }
 
 function migrationsOf(root: string): Record<string, string> {

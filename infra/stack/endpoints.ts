@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import type { GrafanaBuildSettings } from '../../dashboards/build.js';
+import { DEFAULT_BUILD_SETTINGS, type GrafanaBuildSettings } from '../../dashboards/build.js';
 import type { ClickHouse } from '../components/clickhouse.js';
 import type { Kafka } from '../components/kafka.js';
 import type { MongoDb } from '../components/mongodb.js';
@@ -63,12 +63,15 @@ export function grafanaClickHouse(settings: StackSettings, internalUrl: string |
   const url = new URL(settings.clickhouse.existing.kind === 'existing' ? settings.clickhouse.existing.url : (internalUrl ?? ''));
   const secure = url.protocol === 'https:';
   return {
-    host: url.hostname,
-    port: url.port === '' ? (secure ? 8443 : 8123) : Number(url.port),
-    protocol: 'http',
-    secure,
-    database: settings.clickhouse.database,
-    user: settings.clickhouse.user,
-    passwordEnv: '$CLICKHOUSE_PASSWORD',
+    ...DEFAULT_BUILD_SETTINGS,
+    clickhouse: {
+      host: url.hostname,
+      port: url.port === '' ? (secure ? 8443 : 8123) : Number(url.port),
+      protocol: 'http',
+      secure,
+      database: settings.clickhouse.database,
+      user: settings.clickhouse.user,
+      passwordFrom: '${CLICKHOUSE_PASSWORD}',
+    },
   };
 }

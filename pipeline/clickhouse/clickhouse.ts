@@ -6,6 +6,9 @@ export type QueryParams = Readonly<Record<string, unknown>>;
 
 export type Row = Record<string, unknown>;
 
+/** ClickHouse settings for one statement, e.g. `{ async_insert: 0 }`. */
+export type InsertSettings = Readonly<Record<string, string | number | boolean>>;
+
 /** The ClickHouse access the whole pipeline uses; embedded (chdb) and server (HTTP) alike. */
 export interface ClickHouse {
   /** `embedded` or `server`, and where: a data directory or a URL without credentials. */
@@ -17,7 +20,7 @@ export interface ClickHouse {
   /** Runs one SELECT and returns its rows as objects (64-bit integers as strings). */
   query<T extends Row = Row>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Inserts a batch of rows in one INSERT; keys are column names. */
-  insert(table: string, rows: readonly Row[]): Promise<void>;
+  insert(table: string, rows: readonly Row[], settings?: InsertSettings): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import {
   SHARED_SETTINGS,
   toJsonEachRow,
   type ClickHouse,
+  type InsertSettings,
   type QueryParams,
   type Row,
 } from './clickhouse.js';
@@ -83,10 +84,10 @@ export class EmbeddedClickHouse implements ClickHouse {
     return parseJsonEachRow<T>(result.text());
   }
 
-  async insert(table: string, rows: readonly Row[]): Promise<void> {
+  async insert(table: string, rows: readonly Row[], settings: InsertSettings = {}): Promise<void> {
     assertTableName(table);
     if (rows.length === 0) return;
-    await this.session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow' });
+    await this.session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow', settings: { ...settings } });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { UserError } from '../errors/user-error.js';
-import { assertTableName, SHARED_SETTINGS, type ClickHouse, type QueryParams, type Row } from './clickhouse.js';
+import { assertTableName, SHARED_SETTINGS, type ClickHouse, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
 
 /** ClickHouse's code for a wrong user or password. */
 const AUTHENTICATION_FAILED = '516';
@@ -59,10 +59,10 @@ export class ServerClickHouse implements ClickHouse {
     return this.call(async () => (await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<T>());
   }
 
-  async insert(table: string, rows: readonly Row[]): Promise<void> {
+  async insert(table: string, rows: readonly Row[], settings: InsertSettings = {}): Promise<void> {
     assertTableName(table);
     if (rows.length === 0) return;
-    await this.call(() => this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow' }));
+    await this.call(() => this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow', clickhouse_settings: settings }));
   }
 
   close(): Promise<void> {

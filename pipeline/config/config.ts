@@ -47,7 +47,7 @@ export function checkMongoDatabase(name: string, what: string): string {
 /**
  * Every variable the pipeline reads, with its default. Later stages add theirs here, so that
  * one place lists (and validates) all of them. No value is ever echoed, not even in errors,
- * so secrets (CLICKHOUSE_PASSWORD, PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY) stay out of output.
+ * so secrets (CLICKHOUSE_PASSWORD, PICCHA_PII_KEYS, PICCHA_PII_INDEX_KEY, TELEGRAM_BOT_TOKEN) stay out of output.
  */
 const variables = z.object({
   PICCHA_STATE_DIR: text('a path').optional(),
@@ -71,6 +71,14 @@ const variables = z.object({
   // Checked in full (format, length) where they are used: pipeline/pii/keys.ts.
   PICCHA_PII_KEYS: z.string().optional(),
   PICCHA_PII_INDEX_KEY: z.string().optional(),
+  TELEGRAM_BOT_TOKEN: z.string().trim().optional(),
+  TELEGRAM_CHAT_ID: z.string().trim().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, 'must be a numeric chat id or @channelname').optional(),
+  TELEGRAM_API_URL: httpUrl.default('https://api.telegram.org'),
+  PICCHA_GRAFANA_URL: httpUrl.default('http://127.0.0.1:3000'),
+  // Tests only: `ingest` kills itself (SIGKILL) at this point of this flush, e.g. after-insert:3.
+  PICCHA_INGEST_FAULT: text('a fault point')
+    .regex(/^(before-insert|between-inserts|after-insert):[1-9]\d*$/, 'must be before-insert, between-inserts or after-insert, a colon and a flush number')
+    .optional(),
 });
 
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
@@ -96,6 +104,12 @@ export interface Config {
   /** The PII keys as given; pipeline/pii/keys.ts parses and checks them where they are needed. */
   readonly pii: { readonly PICCHA_PII_KEYS?: string; readonly PICCHA_PII_INDEX_KEY?: string };
   readonly clickhouse: ClickHouseConfig;
+  /** Where `alerts check` sends; without a token it prints instead. The token is a secret. */
+  readonly telegram: { readonly botToken?: string; readonly chatId?: string; readonly apiUrl: string };
+  /** Grafana's address, for links in alert messages. */
+  readonly grafanaUrl: string;
+  /** Tests only: where `ingest` stops itself dead, as `point:flush`. */
+  readonly ingestFault?: string;
 }
 
 export class ConfigError extends UserError {}
@@ -163,5 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             password: values.CLICKHOUSE_PASSWORD,
             database: values.CLICKHOUSE_DATABASE,
           },
+    telegram: { botToken: values.TELEGRAM_BOT_TOKEN || undefined, chatId: values.TELEGRAM_CHAT_ID, apiUrl: values.TELEGRAM_API_URL },
+    grafanaUrl: values.PICCHA_GRAFANA_URL,
+    ingestFault: values.PICCHA_INGEST_FAULT,
   };
 }

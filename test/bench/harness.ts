@@ -7,8 +7,10 @@ export interface BenchResult {
   readonly seconds: number;
   /** Latencies of the individual operations, in milliseconds, when they mean something. */
   readonly latenciesMs?: readonly number[];
-  /** The case the others of its benchmark are compared with. */
+  /** The case the others of its benchmark (or of its group) are compared with. */
   readonly baseline?: boolean;
+  /** Cases of one benchmark that answer the same question; each group has its own baseline. */
+  readonly group?: string;
 }
 
 export interface BenchOptions {
@@ -57,17 +59,19 @@ function ratioText(ratio: number): string {
   return `${ratio >= 1 ? ratio.toFixed(1) : ratio.toPrecision(2)}×`;
 }
 
-/** One row per case; the ratio is throughput over the baseline's, both measured in this run. */
+/** One row per case; the ratio is throughput over its group's baseline's, both measured in this run. */
 export function tableRows(benchmark: string, results: readonly BenchResult[]): TableRow[] {
-  const baseline = results.find((result) => result.baseline);
   const rate = (result: BenchResult) => result.size / result.seconds;
-  return results.map((result) => ({
-    benchmark,
-    case: result.case,
-    size: `${number.format(result.size)} ${result.unit}`,
-    throughput: `${number.format(rate(result))} ${result.unit}/s`,
-    p50: ms(percentile(result.latenciesMs ?? [], 50)),
-    p95: ms(percentile(result.latenciesMs ?? [], 95)),
-    ratio: baseline === undefined ? '' : result.baseline ? 'baseline' : ratioText(rate(result) / rate(baseline)),
-  }));
+  return results.map((result) => {
+    const baseline = results.find((other) => other.baseline && other.group === result.group);
+    return {
+      benchmark,
+      case: result.case,
+      size: `${number.format(result.size)} ${result.unit}`,
+      throughput: `${number.format(rate(result))} ${result.unit}/s`,
+      p50: ms(percentile(result.latenciesMs ?? [], 50)),
+      p95: ms(percentile(result.latenciesMs ?? [], 95)),
+      ratio: baseline === undefined ? '' : result.baseline ? 'baseline' : ratioText(rate(result) / rate(baseline)),
+    };
+  });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { testEnv, testServices } from '../helpers/services.js';
@@ -5,13 +6,15 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('piccha CLI', () => {
   it('prints help for every command and exits 0', async () => {
-    const cases = [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['demo', '--help']];
-    const results = await Promise.all(cases.map((args) => runCli(args)));
-    cases.forEach((args, index) => {
-      expect(results[index]?.code, args.join(' ')).toBe(0);
-      expect(results[index]?.stdout).toMatch(/^Usage: piccha/);
-    });
-  });
+    const commands = [['--help'], ['services', '--help'], ['services', 'up', '--help'], ['services', 'down', '--help'], ['services', 'status', '--help'], ['migrate', '--help'], ['refresh', '--help'], ['sql', '--help'], ['generate', '--help'], ['load', '--help'], ['produce', '--help'], ['ingest', '--help'], ['pii', 'keygen', '--help'], ['pii', 'decrypt', '--help'], ['dashboards', 'build', '--help'], ['dashboards', 'preview', '--help'], ['alerts', 'check', '--help'], ['demo', '--help']];
+    // Side by side: one after another, eighteen process start-ups outlast the timeout on a busy machine.
+    const results = await Promise.all(commands.map((args) => runCli(args)));
+    for (const [index, result] of results.entries()) {
+      expect(result.code, commands[index]?.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: piccha/);
+    }
+    // One process per command: about four seconds each on a loaded two-core machine.
+  }, 180_000);
 
   it('runs a query on the embedded engine: ClickHouse 26', async () => {
     const state = makeTempDir('cli');
@@ -71,8 +74,16 @@ describe('piccha CLI', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(new RegExp(`${prefix}\\.purchases\\s+\\d{3}\\s`));
-    // services.env names the ClickHouse service: the demo uses it as any command does.
-    expect(result.stdout).toMatch(/ClickHouse\s+ClickHouse server at http:\/\/127\.0\.0\.1:\d+, version 26\./);
+    expect(result.stdout).toMatch(/ClickHouse\s+embedded ClickHouse at .*version 26\./);
+    expect(result.stdout).toMatch(new RegExp(`== ingest → ClickHouse RAW[\\s\\S]*${prefix}\\.purchases\\s+\\d{3}\\s`));
+    expect(result.stdout).toMatch(/\d+ rejected into piccha_raw\.rejected/);
+    const preview = /preview\s+(\S+\.html)/.exec(result.stdout)?.[1] ?? '';
+    const page = readFileSync(preview, 'utf8');
+    const data = JSON.parse(/<script id="piccha-data" type="application\/json">(.*?)<\/script>/s.exec(page)?.[1] ?? '[]') as { title: string; panels: { title: string; rows: unknown[][] }[] }[];
+    // Generated, produced, ingested and refreshed: the sales dashboard counts the purchases that reached the MART.
+    const purchases = data.find((dashboard) => dashboard.title === 'Пикча — продажи')?.panels.find((panel) => panel.title === 'Покупки')?.rows[0]?.[0];
+    expect(Number(purchases)).toBeGreaterThan(150);
+    expect(result.stdout).toMatch(/provisioning\s+\S+grafana\/provisioning/);
   }, 120_000);
 
   it('says when no service was started, and exits non-zero', async () => {

@@ -21,4 +21,14 @@ describe('bench harness', () => {
       { benchmark: 'insert', case: 'slower', size: '1,000 rows', throughput: '38 rows/s', p50: '', p95: '', ratio: '0.077×' },
     ]);
   });
+
+  it('compares each group of cases with its own baseline', () => {
+    const rows = tableRows('queries', [
+      { case: 'a from RAW', size: 10, unit: 'queries', seconds: 10, baseline: true, group: 'a' },
+      { case: 'a from MART', size: 10, unit: 'queries', seconds: 1, group: 'a' },
+      { case: 'b from RAW', size: 10, unit: 'queries', seconds: 4, baseline: true, group: 'b' },
+      { case: 'b from MART', size: 10, unit: 'queries', seconds: 1, group: 'b' },
+    ]);
+    expect(rows.map((row) => row.ratio)).toEqual(['baseline', '10.0×', 'baseline', '4.0×']);
+  });
 });

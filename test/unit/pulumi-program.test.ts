@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProvisioning } from '../../dashboards/build.js';
+import { buildProvisioning, DEFAULT_BUILD_SETTINGS } from '../../dashboards/build.js';
 import { dashboardUrls } from '../../infra/components/grafana.js';
 import { SETTING_NAMES } from '../../infra/stack/settings.js';
 import { projectRoot } from '../../pipeline/config/project-root.js';
@@ -407,7 +407,7 @@ describe('volumes', () => {
 
 describe('Grafana provisioning', () => {
   it('uploads exactly the files dashboards/build.ts builds, under the provisioning root', () => {
-    const expected = buildProvisioning({ host: 'clickhouse', port: 8123, protocol: 'http', secure: false, database: 'piccha', user: 'piccha', passwordEnv: '$CLICKHOUSE_PASSWORD' });
+    const expected = buildProvisioning({ ...DEFAULT_BUILD_SETTINGS, clickhouse: { host: 'clickhouse', port: 8123, protocol: 'http', secure: false, database: 'piccha', user: 'piccha', passwordFrom: '${CLICKHOUSE_PASSWORD}' } });
     const uploads = container(run, 'grafana').inputs.uploads as { file: string; content: string }[];
     expect(uploads.map((u) => ({ path: u.file.replace('/etc/grafana/provisioning/', ''), content: u.content })).sort((a, b) => a.path.localeCompare(b.path))).toEqual(
       expected.map((f) => ({ path: f.path, content: f.content })).sort((a, b) => a.path.localeCompare(b.path)),
@@ -417,7 +417,7 @@ describe('Grafana provisioning', () => {
   it('references the ClickHouse password by environment variable, and gives Grafana that variable as a secret', () => {
     const uploads = container(run, 'grafana').inputs.uploads as { content: string }[];
     const password = envOf(container(run, 'clickhouse')).CLICKHOUSE_PASSWORD ?? '';
-    expect(uploads.some((u) => u.content.includes('$CLICKHOUSE_PASSWORD'))).toBe(true);
+    expect(uploads.some((u) => u.content.includes('${CLICKHOUSE_PASSWORD}'))).toBe(true);
     expect(uploads.some((u) => u.content.includes(password))).toBe(false);
     expect(envOf(container(run, 'grafana')).CLICKHOUSE_PASSWORD).toBe(password);
     expect(container(run, 'grafana').inputs.envs).toHaveProperty('$secret');

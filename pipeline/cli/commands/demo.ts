@@ -1,4 +1,9 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { buildProvisioning, DEFAULT_BUILD_SETTINGS } from '../../../dashboards/build.js';
+import { renderPreview } from '../../../dashboards/preview/render.js';
+import { writeProvisioning } from '../../../dashboards/write.js';
 import { servicesUp } from '../../../infra/local/services.js';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../clickhouse/migrations.js';
@@ -12,9 +17,11 @@ import { createKafka } from '../../kafka/client.js';
 import { connectMongo } from '../../mongo/client.js';
 import { keyringFrom } from '../../pii/keys.js';
 import { ensureLocalPiiKeys } from '../../pii/local-keys.js';
+import { ingest } from '../../ingest/ingest.js';
 import { produce } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
 import { smokeCheck } from '../../smoke/smoke-check.js';
+import { refreshableViews, refreshViews } from '../../mart/refresh.js';
 import { commandContext, serviceContext } from '../context.js';
 import { formatRows } from '../output.js';
 
@@ -22,7 +29,7 @@ const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the pipeline locally: start the services, apply migrations, generate the seed-sized chain data into MongoDB, produce it to Kafka')
+    .description('run the pipeline locally: start the services, apply migrations, generate the seed-sized chain data into MongoDB, produce it to Kafka, ingest it into ClickHouse RAW, build the Grafana provisioning and the dashboards preview')
     .option('--dirty <profile>', 'defect profile of the generated data', 'light')
     .action(async (flags: { dirty: string }) => {
       const context = commandContext();
@@ -57,8 +64,30 @@ export function demoCommand(): Command {
         );
         process.stdout.write(formatRows(ENTITIES.map((entity) => ({ topic: topics.entities[entity], sent: summary[entity].sent, dead_lettered: summary[entity].deadLettered })), 'table'));
 
+        say('ingest → ClickHouse RAW (piccha_raw)');
+        const ingested = await ingest(
+          createKafka(config.kafka, context.logger),
+          clickhouse,
+          { topics, partitions: config.kafka.partitions, groupId: 'piccha-ingest', follow: false, maxBatchRows: 10_000, maxBatchMs: 1000, deadlineMs: 120_000 },
+          context.logger,
+        );
+        process.stdout.write(formatRows(Object.entries(ingested.topics).map(([topic, counts]) => ({ topic, messages: counts.messages, rejected: counts.rejected })), 'table'));
+        const rejected = Object.values(ingested.topics).reduce((sum, counts) => sum + counts.rejected, 0);
+        process.stdout.write(`${rejected} rejected into piccha_raw.rejected\n`);
+
         say('smoke check');
         process.stdout.write(formatRows(await smokeCheck(config, clickhouse, context.logger), 'table'));
+
+        say('dashboards: Grafana provisioning and a preview without Grafana');
+        // The MART refreshes every minute on its own; the preview should show what was just ingested.
+        await refreshViews(clickhouse, refreshableViews(readMigrations(defaultMigrationsDir())));
+        const provisioning = join(config.stateDir, 'grafana', 'provisioning');
+        writeProvisioning(provisioning, buildProvisioning(DEFAULT_BUILD_SETTINGS));
+        const { html } = await renderPreview(clickhouse, new Date());
+        const preview = join(config.stateDir, 'preview', 'dashboards.html');
+        mkdirSync(join(config.stateDir, 'preview'), { recursive: true });
+        writeFileSync(preview, html, 'utf8');
+        process.stdout.write(`provisioning  ${provisioning}\npreview       ${preview}\n`);
       } finally {
         await client.close();
         await clickhouse.close();

@@ -4,6 +4,9 @@ import { UserError } from '../../errors/user-error.js';
 import { decrypt, isToken, PiiDecryptionError } from '../../pii/cipher.js';
 import { generateKeys, INDEX_KEY_VARIABLE, keyringFrom, KEYS_VARIABLE } from '../../pii/keys.js';
 import { revealMessage } from '../../pii/protect.js';
+import { openClickHouse } from '../../clickhouse/connect.js';
+import { parseRawRowAddress, revealRawRow } from '../../ingest/reveal-row.js';
+import { topicNames } from '../../produce/topics.js';
 import { commandContext } from '../context.js';
 
 export function piiCommand(): Command {
@@ -24,14 +27,30 @@ export function piiCommand(): Command {
 
   pii
     .command('decrypt')
-    .description('recover plaintext from a protected value (pii2.…, with the place it belongs to) or a whole message (JSON envelope or dead letter); "-" reads standard input')
-    .argument('<value>', 'a protected value, a JSON message, or - for standard input')
+    .description('recover plaintext from a protected value (pii2.…, with the place it belongs to), a whole message (JSON envelope or dead letter; "-" reads standard input) or a RAW row (--row)')
+    .argument('[value]', 'a protected value, a JSON message, or - for standard input')
     .option('--entity <name>', 'for a single value: the entity of the document it came from')
     .option('--source-id <id>', 'for a single value: the source id of that document')
     .option('--field <path>', 'for a single value: its dotted field path in the document (customer.email, items.0.note)')
-    .action((value: string, flags: { entity?: string; sourceId?: string; field?: string }) => {
+    .option('--row <table:partition:offset>', 'a row of a RAW table, e.g. piccha_raw.customers:0:17 (the partition and offset of its message on the table\'s topic)')
+    .action(async (value: string | undefined, flags: { entity?: string; sourceId?: string; field?: string; row?: string }) => {
       const { config } = commandContext();
       const keyring = keyringFrom(config.pii);
+      if (flags.row !== undefined) {
+        const address = parseRawRowAddress(flags.row);
+        const clickhouse = openClickHouse(config.clickhouse);
+        try {
+          const row = await revealRawRow(clickhouse, topicNames(config.kafka.topicPrefix), address, keyring);
+          process.stdout.write(`${JSON.stringify(row, null, 2)}\n`);
+        } catch (error) {
+          if (error instanceof PiiDecryptionError) throw new UserError(error.message);
+          throw error;
+        } finally {
+          await clickhouse.close();
+        }
+        return;
+      }
+      if (value === undefined) throw new UserError('give a protected value, a JSON message, - for standard input, or --row');
       const input = (value === '-' ? readFileSync(0, 'utf8') : value).trim();
       try {
         if (isToken(input)) {

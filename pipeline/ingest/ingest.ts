@@ -1,0 +1,307 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { ClickHouse } from '../clickhouse/clickhouse.js';
+import { ENTITIES, type Entity } from '../entities/entities.js';
+import { UserError } from '../errors/user-error.js';
+import type { Logger } from '../log/logger.js';
+import { ensureTopics, type TopicNames } from '../produce/topics.js';
+import { decode, type Decoded, type RejectionKind, type TopicRoles } from './decode.js';
+import { ClickHouseUnavailable, RawWriter, type Fault } from './raw-writer.js';
+import { retryUntilDeadline } from './retry.js';
+
+export interface IngestOptions {
+  readonly topics: TopicNames;
+  /** Partitions of the topics, if the ingest has to create them. */
+  readonly partitions: number;
+  readonly groupId: string;
+  /** Keep consuming until `signal` aborts; otherwise stop once caught up with the ends seen at start. */
+  readonly follow: boolean;
+  /** A flush is due once this many messages wait. */
+  readonly maxBatchRows: number;
+  /** The broker answers a fetch after at most this long even with less than a batch: the most a quiet message waits. */
+  readonly maxBatchMs: number;
+  /** How long Kafka or ClickHouse may stay unreachable before the ingest gives up. */
+  readonly deadlineMs: number;
+  readonly signal?: AbortSignal;
+  readonly fault?: Fault;
+  readonly onProgress?: (progress: IngestProgress) => void;
+}
+
+export interface TopicCounts {
+  messages: number;
+  rejected: number;
+  /** Redelivered messages RAW already held, not written again. */
+  skipped: number;
+}
+
+export interface IngestProgress {
+  /** Per topic: messages written and the lag (messages behind the partitions' ends). */
+  readonly topics: ReadonlyMap<string, TopicCounts & { lag: number }>;
+}
+
+export interface IngestSummary {
+  readonly topics: Readonly<Record<string, TopicCounts>>;
+  readonly rejectedByKind: Readonly<Partial<Record<RejectionKind, number>>>;
+  readonly rowsByTable: Readonly<Record<string, number>>;
+}
+
+interface Waiting {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly { offset: number; decoded: Decoded }[];
+  readonly lastOffset: string;
+  readonly done: Deferred;
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve: () => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<void>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
+
+export class KafkaUnavailable extends UserError {}
+
+/** Messages decoded between two yields to the event loop. */
+const DECODE_SLICE = 500;
+
+const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`, { cause: error });
+
+/** Where each group member should stop without --follow: the partitions' ends at start. */
+async function endOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const ends = new Map<string, number>();
+  for (const topic of topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${partition}`, Number(high));
+  return ends;
+}
+
+async function caughtUp(admin: Admin, groupId: string, ends: ReadonlyMap<string, number>): Promise<boolean> {
+  const topics = [...new Set([...ends.keys()].map((key) => key.slice(0, key.lastIndexOf('/'))))];
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  const at = new Map<string, number>();
+  for (const { topic, partitions } of committed) for (const { partition, offset } of partitions) at.set(`${topic}/${partition}`, Number(offset));
+  return [...ends].every(([key, end]) => end === 0 || (at.get(key) ?? -1) >= end);
+}
+
+/**
+ * Kafka → ClickHouse RAW. Each fetch's batches wait in their eachBatch call until the flush
+ * that holds them has been written to RAW and committed, so nothing is ever buffered outside
+ * kafkajs's own processing: a rebalance (which waits for eachBatch to return) never hands a
+ * partition over with rows still to be written here, and a crash loses only what Kafka will
+ * deliver again. Redelivered messages are recognised by the offsets RAW already holds.
+ */
+export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: IngestOptions, logger: Logger): Promise<IngestSummary> {
+  const entityTopics = ENTITIES.map((entity) => options.topics.entities[entity]);
+  const allTopics = [...entityTopics, options.topics.deadLetter];
+  const roles: TopicRoles = { entityOf: new Map(ENTITIES.map((entity): [string, Entity] => [options.topics.entities[entity], entity])), deadLetter: options.topics.deadLetter };
+
+  const admin = kafka.admin();
+  let partitionCount = 1;
+  let ends = new Map<string, number>();
+  try {
+    await retryUntilDeadline(
+      async () => {
+        await admin.connect();
+        await ensureTopics(admin, options.topics, options.partitions);
+        const metadata = await admin.fetchTopicMetadata({ topics: allTopics });
+        partitionCount = metadata.topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
+        if (!options.follow) ends = await endOffsets(admin, allTopics);
+      },
+      { deadlineMs: options.deadlineMs, initialDelayMs: 300, maxDelayMs: 5000 },
+      (error, attempt) => logger.info({ attempt, error: (error as Error).message }, 'Kafka not reachable yet; retrying'),
+    );
+  } catch (error) {
+    await admin.disconnect();
+    throw kafkaSetup(error);
+  }
+
+  const counts = new Map(allTopics.map((topic) => [topic, { messages: 0, rejected: 0, skipped: 0 }]));
+  const lags = new Map<string, number>();
+  const rejectedByKind: Partial<Record<RejectionKind, number>> = {};
+  const rowsByTable: Record<string, number> = {};
+  // Set from callbacks (a crash, a failed flush); the main loop reports it.
+  const failure: { error?: Error } = {};
+  let rebalancing = false;
+  let lastKafkaContact = Date.now();
+  const writer = new RawWriter(clickhouse, { deadlineMs: options.deadlineMs, initialDelayMs: 200, maxDelayMs: 5000 }, logger, options.fault, () => rebalancing || failure.error !== undefined);
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    // A member that dies (SIGKILL) holds its partitions until this passes.
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 60_000,
+    heartbeatInterval: 1000,
+    // The broker holds a fetch until about a batch of messages has arrived or maxBatchMs has passed.
+    minBytes: Math.min(16 * 1024 * 1024, options.maxBatchRows * 512),
+    maxWaitTimeInMs: options.maxBatchMs,
+    maxBytes: 64 * 1024 * 1024,
+    // About a batch per partition and fetch (the broker sends at least one whole record batch), so that
+    // max-batch-rows also bounds memory.
+    maxBytesPerPartition: Math.min(16 * 1024 * 1024, Math.max(16 * 1024, options.maxBatchRows * 512)),
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 },
+  });
+  const touched = () => (lastKafkaContact = Date.now());
+  consumer.on(consumer.events.FETCH, touched);
+  consumer.on(consumer.events.HEARTBEAT, touched);
+  consumer.on(consumer.events.COMMIT_OFFSETS, touched);
+  consumer.on(consumer.events.REBALANCING, () => (rebalancing = true));
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    touched();
+    rebalancing = false;
+    writer.reassigned();
+    logger.info({ assignment: event.payload.memberAssignment }, 'partitions assigned');
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) failure.error ??= kafkaSetup(event.payload.error);
+  });
+
+  // One flush at a time, of everything that is waiting when it starts.
+  let waiting: Waiting[] = [];
+  let waitingMessages = 0;
+  let flushing: Promise<void> | undefined;
+  let scheduled = false;
+
+  const flush = async (): Promise<void> => {
+    const taken = waiting;
+    waiting = [];
+    waitingMessages = 0;
+    const started = Date.now();
+    try {
+      const result = await writer.write(taken.flatMap(({ topic, partition, records }) => records.map(({ offset, decoded }) => ({ topic, partition, offset, decoded }))));
+      for (const [table, rows] of result.written) rowsByTable[table] = (rowsByTable[table] ?? 0) + rows;
+      try {
+        await consumer.commitOffsets(taken.map(({ topic, partition, lastOffset }) => ({ topic, partition, offset: String(Number(lastOffset) + 1) })));
+      } catch (error) {
+        // RAW holds the rows: whoever reads these offsets again skips them.
+        logger.info({ error: (error as Error).message }, 'offset commit refused (a rebalance); RAW already holds the rows');
+      }
+      for (const { topic, records } of taken) {
+        const topicCounts = counts.get(topic);
+        if (topicCounts === undefined) continue;
+        topicCounts.messages += records.length;
+        for (const { decoded } of records) {
+          if (decoded.rejected === undefined) continue;
+          topicCounts.rejected += 1;
+          rejectedByKind[decoded.rejected] = (rejectedByKind[decoded.rejected] ?? 0) + 1;
+        }
+      }
+      const firstTopic = taken[0]?.topic;
+      const firstCounts = firstTopic === undefined ? undefined : counts.get(firstTopic);
+      if (firstCounts !== undefined) firstCounts.skipped += result.skipped;
+      logger.debug({ messages: taken.reduce((sum, item) => sum + item.records.length, 0), batches: taken.length, rows: Object.fromEntries(result.written), ms: Date.now() - started }, 'flushed');
+      for (const item of taken) item.done.resolve();
+    } catch (error) {
+      if (error instanceof ClickHouseUnavailable && !rebalancing) failure.error ??= new UserError(error.message, { cause: error });
+      for (const item of taken) item.done.reject(error);
+    }
+  };
+
+  const schedule = () => {
+    if (flushing !== undefined || scheduled) return;
+    scheduled = true;
+    // The batches of one fetch reach eachBatch together: let them all arrive, then flush them as one.
+    setImmediate(() => {
+      scheduled = false;
+      // A flush that started meanwhile (a full batch) reschedules when it ends.
+      if (waiting.length === 0 || flushing !== undefined) return;
+      flushing = flush().finally(() => {
+        flushing = undefined;
+        touched();
+        if (waiting.length > 0) schedule();
+      });
+    });
+  };
+
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload;
+    if (batch.isEmpty() || failure.error !== undefined) return;
+    const records: { offset: number; decoded: Decoded }[] = [];
+    for (const message of batch.messages) {
+      records.push({
+        offset: Number(message.offset),
+        decoded: decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles),
+      });
+      // A large batch takes seconds to decode: let heartbeats and other batches through meanwhile.
+      if (records.length % DECODE_SLICE === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await payload.heartbeat().catch(() => undefined);
+      }
+    }
+    const item: Waiting = { topic: batch.topic, partition: batch.partition, records, lastOffset: batch.lastOffset(), done: deferred() };
+    waiting.push(item);
+    waitingMessages += records.length;
+    lags.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    if (waitingMessages >= options.maxBatchRows && flushing === undefined) {
+      flushing = flush().finally(() => {
+        flushing = undefined;
+        touched();
+        if (waiting.length > 0) schedule();
+      });
+    } else schedule();
+    // Heartbeats while a slow insert is retried, so that the group does not give the partitions away meanwhile.
+    let settled = false;
+    const done = item.done.promise.finally(() => (settled = true));
+    while (!settled) {
+      await Promise.race([done.catch(() => undefined), sleep(1000)]);
+      if (!settled) await payload.heartbeat().catch(() => undefined);
+    }
+    try {
+      await done;
+    } catch {
+      // Not written: leave the offsets unresolved, so that these messages are fetched again.
+      return;
+    }
+    payload.resolveOffset(batch.lastOffset());
+  };
+
+  const progressTimer = setInterval(() => {
+    if (options.onProgress === undefined) return;
+    const topics = new Map<string, TopicCounts & { lag: number }>();
+    for (const [topic, topicCounts] of counts) {
+      const lag = [...lags].filter(([key]) => key.startsWith(`${topic}/`)).reduce((sum, [, value]) => sum + value, 0);
+      topics.set(topic, { ...topicCounts, lag });
+    }
+    options.onProgress({ topics });
+  }, 1000);
+
+  try {
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: allTopics, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: Math.max(1, partitionCount), eachBatch });
+    } catch (error) {
+      throw kafkaSetup(error);
+    }
+    touched();
+    for (;;) {
+      if (failure.error) throw failure.error;
+      if (options.signal?.aborted === true) break;
+      // Only while idle: during a flush the ingest is not talking to Kafka, which is no fault of Kafka's.
+      if (flushing === undefined && waiting.length === 0 && Date.now() - lastKafkaContact > options.deadlineMs) {
+        throw new KafkaUnavailable(`Kafka (KAFKA_BROKERS) has not answered for ${Math.round((Date.now() - lastKafkaContact) / 1000)} s; giving up (the deadline is ${options.deadlineMs} ms); nothing unwritten was committed`);
+      }
+      if (!options.follow && flushing === undefined && waiting.length === 0) {
+        const done = await caughtUp(admin, options.groupId, ends).catch(() => false);
+        if (done) break;
+      }
+      await sleep(200, undefined, { signal: options.signal }).catch(() => undefined);
+    }
+  } finally {
+    clearInterval(progressTimer);
+    // disconnect() waits for eachBatch calls in progress, hence for their flush and commit.
+    await consumer.disconnect().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'Kafka consumer did not disconnect cleanly'));
+    await admin.disconnect().catch(() => undefined);
+  }
+  // Set by a callback while disconnecting, which control flow analysis cannot see.
+  const late = failure.error as Error | undefined;
+  if (late) throw late;
+  return { topics: Object.fromEntries(counts), rejectedByKind, rowsByTable };
+}

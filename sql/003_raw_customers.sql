@@ -1,0 +1,55 @@
+-- RAW: customers as Kafka delivered them, one row per message of <prefix>.customers
+-- (conventions in 001_raw_stores.sql). Birth dates need Date32: Date starts in 1970.
+CREATE TABLE piccha_raw.customers
+(
+    kafka_topic LowCardinality(String),
+    kafka_partition UInt32,
+    kafka_offset UInt64,
+    kafka_key String,
+    kafka_timestamp DateTime64(3, 'UTC'),
+    schema_version UInt16,
+    source_id String,
+    op LowCardinality(String),
+    emitted_at DateTime64(3, 'UTC'),
+    loaded_at Nullable(DateTime64(3, 'UTC')),
+    pii_key_id LowCardinality(String),
+    content_hash String,
+    ingested_at DateTime64(3, 'UTC') DEFAULT now64(3),
+
+    customer_id String,
+    first_name Nullable(String),
+    last_name Nullable(String),
+    email_ciphertext Nullable(String),
+    email_blind_index Nullable(String),
+    email_masked Nullable(String),
+    email_valid Nullable(Bool),
+    phone_ciphertext Nullable(String),
+    phone_blind_index Nullable(String),
+    phone_masked Nullable(String),
+    phone_valid Nullable(Bool),
+    birth_date Date32,
+    gender LowCardinality(String),
+    registration_date DateTime64(3, 'Europe/Moscow'),
+    is_loyalty_member Bool,
+    loyalty_card_number String,
+    purchase_location_country LowCardinality(String),
+    purchase_location_city String,
+    purchase_location_street String,
+    purchase_location_house String,
+    purchase_location_postal_code String,
+    purchase_location_latitude Float64,
+    purchase_location_longitude Float64,
+    delivery_address_country LowCardinality(String),
+    delivery_address_city String,
+    delivery_address_street String,
+    delivery_address_house String,
+    delivery_address_apartment String,
+    delivery_address_postal_code String,
+    preferences_preferred_language LowCardinality(String),
+    preferences_preferred_payment_method LowCardinality(String),
+    preferences_receive_promotions Bool,
+
+    parse_errors Array(String)
+)
+ENGINE = MergeTree
+ORDER BY (kafka_topic, kafka_partition, kafka_offset);

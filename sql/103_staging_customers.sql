@@ -1,0 +1,40 @@
+-- STAGING: stg_customers. Grain: one row per RAW customers message (every version of every document).
+-- Typed and normalised (conventions in 101_staging_stores.sql): names, gender, cities, streets,
+-- language and payment method lower-cased as the seed does; a PII field whose ciphertext is
+-- absent or empty is missing (all four columns NULL).
+CREATE VIEW piccha_staging.stg_customers AS
+SELECT
+    kafka_topic,
+    kafka_partition,
+    kafka_offset,
+    source_id,
+    loaded_at,
+    ingested_at,
+    trimBoth(customer_id) AS customer_id,
+    nullIf(lowerUTF8(trimBoth(ifNull(first_name, ''))), '') AS first_name,
+    nullIf(lowerUTF8(trimBoth(ifNull(last_name, ''))), '') AS last_name,
+    ifNull(r.email_ciphertext, '') != '' AS has_email,
+    if(has_email, r.email_ciphertext, NULL) AS email_ciphertext,
+    if(has_email, r.email_blind_index, NULL) AS email_blind_index,
+    if(has_email, r.email_masked, NULL) AS email_masked,
+    if(has_email, r.email_valid, NULL) AS email_valid,
+    ifNull(r.phone_ciphertext, '') != '' AS has_phone,
+    if(has_phone, r.phone_ciphertext, NULL) AS phone_ciphertext,
+    if(has_phone, r.phone_blind_index, NULL) AS phone_blind_index,
+    if(has_phone, r.phone_masked, NULL) AS phone_masked,
+    if(has_phone, r.phone_valid, NULL) AS phone_valid,
+    birth_date,
+    nullIf(lowerUTF8(trimBoth(toString(gender))), '') AS gender,
+    registration_date,
+    is_loyalty_member,
+    nullIf(trimBoth(loyalty_card_number), '') AS loyalty_card_number,
+    nullIf(lowerUTF8(trimBoth(purchase_location_city)), '') AS home_store_city,
+    nullIf(lowerUTF8(trimBoth(delivery_address_city)), '') AS delivery_city,
+    nullIf(lowerUTF8(trimBoth(delivery_address_street)), '') AS delivery_street,
+    nullIf(trimBoth(delivery_address_house), '') AS delivery_house,
+    nullIf(trimBoth(delivery_address_apartment), '') AS delivery_apartment,
+    nullIf(trimBoth(delivery_address_postal_code), '') AS delivery_postal_code,
+    nullIf(lowerUTF8(trimBoth(toString(preferences_preferred_language))), '') AS preferred_language,
+    nullIf(lowerUTF8(trimBoth(toString(preferences_preferred_payment_method))), '') AS preferred_payment_method,
+    preferences_receive_promotions AS receive_promotions
+FROM piccha_raw.customers AS r;

@@ -1,0 +1,43 @@
+-- STAGING: stg_purchases. Grain: one row per RAW purchases message (every version of every document).
+-- Typed and normalised (conventions in 101_staging_stores.sql and 103_staging_customers.sql).
+-- purchase_date is the store's local (Moscow) calendar day, which the dashboards group by.
+CREATE VIEW piccha_staging.stg_purchases AS
+SELECT
+    kafka_topic,
+    kafka_partition,
+    kafka_offset,
+    source_id,
+    loaded_at,
+    ingested_at,
+    trimBoth(purchase_id) AS purchase_id,
+    nullIf(trimBoth(ifNull(customer_id, '')), '') AS customer_id,
+    nullIf(lowerUTF8(trimBoth(ifNull(customer_first_name, ''))), '') AS customer_first_name,
+    nullIf(lowerUTF8(trimBoth(ifNull(customer_last_name, ''))), '') AS customer_last_name,
+    ifNull(r.customer_email_ciphertext, '') != '' AS has_customer_email,
+    if(has_customer_email, r.customer_email_ciphertext, NULL) AS customer_email_ciphertext,
+    if(has_customer_email, r.customer_email_blind_index, NULL) AS customer_email_blind_index,
+    if(has_customer_email, r.customer_email_masked, NULL) AS customer_email_masked,
+    if(has_customer_email, r.customer_email_valid, NULL) AS customer_email_valid,
+    ifNull(r.customer_phone_ciphertext, '') != '' AS has_customer_phone,
+    if(has_customer_phone, r.customer_phone_ciphertext, NULL) AS customer_phone_ciphertext,
+    if(has_customer_phone, r.customer_phone_blind_index, NULL) AS customer_phone_blind_index,
+    if(has_customer_phone, r.customer_phone_masked, NULL) AS customer_phone_masked,
+    if(has_customer_phone, r.customer_phone_valid, NULL) AS customer_phone_valid,
+    customer_is_loyalty_member,
+    nullIf(trimBoth(ifNull(customer_loyalty_card_number, '')), '') AS customer_loyalty_card_number,
+    nullIf(trimBoth(ifNull(store_id, '')), '') AS store_id,
+    nullIf(trimBoth(ifNull(store_name, '')), '') AS store_name,
+    nullIf(trimBoth(ifNull(toString(store_network), '')), '') AS store_network,
+    nullIf(lowerUTF8(trimBoth(ifNull(store_location_city, ''))), '') AS store_city,
+    item_count,
+    total_amount,
+    nullIf(lowerUTF8(trimBoth(toString(payment_method))), '') AS payment_method,
+    is_delivery,
+    nullIf(lowerUTF8(trimBoth(delivery_address_city)), '') AS delivery_city,
+    nullIf(lowerUTF8(trimBoth(delivery_address_street)), '') AS delivery_street,
+    nullIf(trimBoth(delivery_address_house), '') AS delivery_house,
+    nullIf(trimBoth(delivery_address_apartment), '') AS delivery_apartment,
+    nullIf(trimBoth(delivery_address_postal_code), '') AS delivery_postal_code,
+    purchase_datetime,
+    toDate(purchase_datetime) AS purchase_date
+FROM piccha_raw.purchases AS r;
