@@ -10,7 +10,8 @@ describe('piccha CLI', () => {
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(/^Usage: piccha/);
     }
-  });
+    // Fourteen processes, each loading the CLI from source: about 4 s apiece on a busy 2-core machine.
+  }, 180_000);
 
   it('runs a query on the embedded engine: ClickHouse 26', async () => {
     const state = makeTempDir('cli');
