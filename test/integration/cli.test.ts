@@ -1,6 +1,9 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PII_ENV_FILE } from '../../pipeline/config/config.js';
 import { runCli } from '../helpers/cli.js';
-import { testEnv } from '../helpers/services.js';
+import { testEnv, testServices } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('piccha CLI', () => {
@@ -65,7 +68,11 @@ describe('piccha CLI', () => {
 
   it('runs the demo on the running services: migrations, generated data into MongoDB, produced to Kafka', async () => {
     const prefix = `demo${Date.now()}`;
+    // The demo writes local PII keys into the shared state folder; other test files expect none there.
+    const piiEnv = join(testServices().stateDir, PII_ENV_FILE);
+    const hadKeys = existsSync(piiEnv);
     const result = await runCli(['demo'], testEnv({ MONGO_DB: prefix, PICCHA_TOPIC_PREFIX: prefix }));
+    if (!hadKeys) rmSync(piiEnv, { force: true });
     expect(result.stderr).not.toMatch(/^piccha:/m);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
