@@ -193,9 +193,10 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
           rejectedByKind[decoded.rejected] = (rejectedByKind[decoded.rejected] ?? 0) + 1;
         }
       }
-      const firstTopic = taken[0]?.topic;
-      const firstCounts = firstTopic === undefined ? undefined : counts.get(firstTopic);
-      if (firstCounts !== undefined) firstCounts.skipped += result.skipped;
+      for (const [topic, skipped] of result.skipped) {
+        const topicCounts = counts.get(topic);
+        if (topicCounts !== undefined) topicCounts.skipped += skipped;
+      }
       logger.debug({ messages: taken.reduce((sum, item) => sum + item.records.length, 0), batches: taken.length, rows: Object.fromEntries(result.written), ms: Date.now() - started }, 'flushed');
       for (const item of taken) item.done.resolve();
     } catch (error) {

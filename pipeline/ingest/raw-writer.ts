@@ -26,8 +26,8 @@ export interface Fault {
 export interface FlushResult {
   /** Rows written per table. */
   readonly written: ReadonlyMap<string, number>;
-  /** Messages already in RAW (redelivered after a crash or rebalance), skipped. */
-  readonly skipped: number;
+  /** Per topic, messages already in RAW (redelivered after a crash or rebalance), not written again. */
+  readonly skipped: ReadonlyMap<string, number>;
 }
 
 export class ClickHouseUnavailable extends Error {}
@@ -67,7 +67,7 @@ export class RawWriter {
       }
     }
     const written = new Map<string, number>();
-    let skippedOffsets = new Set<string>();
+    const skippedOffsets = new Map<string, { topic: string }>();
     let first = true;
     for (const table of INGEST_TABLES) {
       const candidates = byTable.get(table);
@@ -97,11 +97,16 @@ export class RawWriter {
       written.set(table, rows.length);
       if (rows.length < candidates.length) {
         const kept = new Set(rows.map(({ topic, partition, offset }) => `${partitionKey(topic, partition)}/${offset}`));
-        skippedOffsets = new Set([...skippedOffsets, ...candidates.map(({ topic, partition, offset }) => `${partitionKey(topic, partition)}/${offset}`).filter((key) => !kept.has(key))]);
+        for (const { topic, partition, offset } of candidates) {
+          const key = `${partitionKey(topic, partition)}/${offset}`;
+          if (!kept.has(key)) skippedOffsets.set(key, { topic });
+        }
       }
     }
     this.stopHere('after-insert');
-    return { written, skipped: skippedOffsets.size };
+    const skipped = new Map<string, number>();
+    for (const { topic } of skippedOffsets.values()) skipped.set(topic, (skipped.get(topic) ?? 0) + 1);
+    return { written, skipped };
   }
 
   /** The rows RAW does not hold yet, in (topic, partition, offset) order so that any insert writes a prefix of each partition. */

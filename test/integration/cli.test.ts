@@ -69,6 +69,7 @@ describe('piccha CLI', () => {
 
   it('runs the demo on the running services: migrations, generated data into MongoDB, produced to Kafka', async () => {
     const prefix = `demo${Date.now()}`;
+    // A state folder of its own (testEnv): the local PII keys the demo writes reach no other test.
     const result = await runCli(['demo'], testEnv({ MONGO_DB: prefix, PICCHA_TOPIC_PREFIX: prefix }));
     expect(result.stderr).not.toMatch(/^piccha:/m);
     expect(result.code).toBe(0);
