@@ -70,7 +70,7 @@ export class ServerClickHouse implements ClickHouse {
   }
 
   async *queryBatches<T extends Row = Row>(sql: string, params: QueryParams = {}): AsyncIterable<T[]> {
-    const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+    const result = await this.call(() => this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' }));
     for await (const rows of result.stream<T>()) yield rows.map((row) => row.json<T>());
   }
 }

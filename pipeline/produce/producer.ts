@@ -54,6 +54,9 @@ export const PRODUCER_CONFIG: ProducerConfig = {
 /** Acknowledged by every in-sync replica, gzip-compressed. */
 export const SEND_SETTINGS = { acks: -1, compression: CompressionTypes.GZIP } as const;
 
+/** With `follow` and nothing to send, how often the broker is asked whether it is still there. */
+const BROKER_CHECK_MS = 5000;
+
 const headers = (entity: Entity) => ({ [HEADERS.entity]: entity, [HEADERS.schemaVersion]: String(SCHEMA_VERSION), [HEADERS.contentType]: 'application/json' });
 
 /**
@@ -224,9 +227,8 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
     await admin.connect();
     await ensureTopics(admin, options.topics, options.partitions);
   } catch (error) {
-    throw new UserError(`cannot reach Kafka or create its topics (KAFKA_BROKERS): ${(error as Error).message}`, { cause: error });
-  } finally {
     await admin.disconnect();
+    throw new UserError(`cannot reach Kafka or create its topics (KAFKA_BROKERS): ${(error as Error).message}`, { cause: error });
   }
   const leases = new Map<Entity, Lease>();
   const producer = kafka.producer(PRODUCER_CONFIG);
@@ -238,16 +240,28 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
     if (options.fromScratch) await enqueueEverything(db, options.entities, options.batchSize, options);
     await producer.connect();
     const run: Run = { db, producer, options, leases, logger, summary: Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary };
+    let lastSent = -1;
+    let lastContact = performance.now();
     for (;;) {
       for (const entity of options.entities) {
         if (options.signal?.aborted === true) break;
         await drainEntity(run, entity);
       }
       if (!options.follow || options.signal?.aborted === true) break;
+      // An idle producer sends nothing, so it asks the broker now and then: a lost broker is
+      // reported while following, not only at the next write.
+      const sent = Object.values(run.summary).reduce((sum, totals) => sum + totals.sent + totals.deadLettered, 0);
+      if (sent !== lastSent) lastContact = performance.now();
+      else if (performance.now() - lastContact >= BROKER_CHECK_MS) {
+        await admin.describeCluster();
+        lastContact = performance.now();
+      }
+      lastSent = sent;
       await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
     }
     return run.summary;
   } finally {
+    await admin.disconnect();
     await producer.disconnect();
     for (const lease of leases.values()) await lease.release().catch(() => undefined);
   }

@@ -51,15 +51,16 @@ export function createProgress(label: string, total: number | undefined, stream:
         line();
       }
     },
-    stop() {
-      if (Date.now() - started >= everyMs) line();
+    stop(summary = true) {
+      if (summary && Date.now() - started >= everyMs) line();
     },
   };
 }
 
 export interface CountsProgress {
   increment(name: string, by: number): void;
-  stop(): void;
+  /** Ends the display; `summary` false (a run that failed) prints no last line of counts before the error. */
+  stop(summary?: boolean): void;
 }
 
 /**
@@ -94,8 +95,8 @@ export function createCountsProgress(label: string, names: readonly string[], st
         line();
       }
     },
-    stop() {
-      if (Date.now() - started >= everyMs) line();
+    stop(summary = true) {
+      if (summary && Date.now() - started >= everyMs) line();
     },
   };
 }

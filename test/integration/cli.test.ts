@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PII_ENV_FILE } from '../../pipeline/config/config.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { testEnv, testServices } from '../helpers/services.js';
@@ -69,13 +71,19 @@ describe('piccha CLI', () => {
 
   it('runs the demo on the running services: migrations, generated data into MongoDB, produced to Kafka', async () => {
     const prefix = `demo${Date.now()}`;
-    // A state folder of its own (testEnv): the local PII keys the demo writes reach no other test.
-    const result = await runCli(['demo'], testEnv({ MONGO_DB: prefix, PICCHA_TOPIC_PREFIX: prefix }));
+    // The services' own state folder, so that `services up` finds them running; the local PII
+    // keys the demo writes there are removed afterwards, so that no other test sees them.
+    const stateDir = testServices().stateDir;
+    const piiEnv = join(stateDir, PII_ENV_FILE);
+    const hadKeys = existsSync(piiEnv);
+    const result = await runCli(['demo'], testEnv({ PICCHA_STATE_DIR: stateDir, MONGO_DB: prefix, PICCHA_TOPIC_PREFIX: prefix }));
+    if (!hadKeys) rmSync(piiEnv, { force: true });
     expect(result.stderr).not.toMatch(/^piccha:/m);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
     expect(result.stdout).toMatch(new RegExp(`${prefix}\\.purchases\\s+\\d{3}\\s`));
-    expect(result.stdout).toMatch(/ClickHouse\s+embedded ClickHouse at .*version 26\./);
+    // services.env names the ClickHouse service: the demo uses it as any command does.
+    expect(result.stdout).toMatch(/ClickHouse\s+ClickHouse server at http:\/\/127\.0\.0\.1:\d+, version 26\./);
     expect(result.stdout).toMatch(new RegExp(`== ingest → ClickHouse RAW[\\s\\S]*${prefix}\\.purchases\\s+\\d{3}\\s`));
     expect(result.stdout).toMatch(/\d+ rejected into piccha_raw\.rejected/);
     const preview = /preview\s+(\S+\.html)/.exec(result.stdout)?.[1] ?? '';

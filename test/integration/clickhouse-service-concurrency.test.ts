@@ -91,10 +91,12 @@ describe('ClickHouse service: several clients at once, and the engine’s backgr
     try {
       const migrated = `mig_${randomBytes(4).toString('hex')}`;
       writeFileSync(join(migrations.path, '001_raw_service_check.sql'), `CREATE DATABASE ${migrated};\nCREATE TABLE ${migrated}.t (id String) ENGINE = MergeTree ORDER BY id;`);
-      const migrate = await runCli(['migrate', '--dir', migrations.path], testEnv());
+      // The service's address, as services.env gives it to every command after `services up`.
+      const viaService = testEnv({ CLICKHOUSE_URL: service.url, CLICKHOUSE_USER: service.username, CLICKHOUSE_PASSWORD: service.password });
+      const migrate = await runCli(['migrate', '--dir', migrations.path], viaService);
       expect(migrate.stderr).toBe('');
       expect(migrate.stdout).toBe(`applied  001_raw_service_check.sql\n1 applied, 0 already applied, on ClickHouse server at ${service.url}\n`);
-      const sql = await runCli(['sql', `SELECT count() AS n FROM system.tables WHERE database = {db:String}`, '-p', `db=${migrated}`, '-f', 'tsv'], testEnv());
+      const sql = await runCli(['sql', `SELECT count() AS n FROM system.tables WHERE database = {db:String}`, '-p', `db=${migrated}`, '-f', 'tsv'], viaService);
       expect([sql.code, sql.stdout]).toEqual([0, 'n\n1\n']);
       expect(insert.settled).toBe(false);
       await client().command({ query: `DROP DATABASE ${migrated}` });

@@ -54,7 +54,9 @@ describe('failures name the service, in one line, without a password', () => {
         const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
         await new Promise((resolve) => setTimeout(resolve, 8000));
         const running = JSON.parse(readFileSync(join(services.stateDir, 'services.json'), 'utf8')) as Record<string, { pid: number }>;
-        process.kill(running[lost]?.pid ?? 0, 'SIGKILL');
+        const pid = running[lost]?.pid;
+        if (pid === undefined || pid <= 0) throw new Error(`no pid for ${lost} in services.json`);
+        process.kill(pid, 'SIGKILL');
         const code = await exited;
         expect(code, stderr).toBe(1);
         const errors = stderr.split('\n').filter((line) => line.startsWith('piccha:'));

@@ -293,7 +293,7 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     const noClickHouse = await cli(flow, ['ingest'], { CLICKHOUSE_URL: 'http://127.0.0.1:1', CLICKHOUSE_PASSWORD: 'secret-pw' });
     expect(noClickHouse.code).toBe(1);
-    expect(noClickHouse.stderr).toMatch(/^piccha: cannot reach ClickHouse \(ClickHouse server at http:\/\/127\.0\.0\.1:1\)/);
+    expect(noClickHouse.stderr).toMatch(/^piccha: cannot reach ClickHouse at http:\/\/127\.0\.0\.1:1 \(CLICKHOUSE_URL\): /);
     expect(noClickHouse.stderr).not.toContain('secret-pw');
   });
 });

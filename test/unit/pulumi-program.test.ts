@@ -216,7 +216,10 @@ describe('stack outputs', () => {
     expect(run.outputs.clickhouseHttpUrl?.value).toBe('http://127.0.0.1:8123');
     expect(run.outputs.kafkaBootstrap?.value).toBe('127.0.0.1:9092');
     expect(run.outputs.mongoUrl?.value).toBe('mongodb://piccha_root@127.0.0.1:27017/?authSource=admin');
-    expect(run.outputs.dashboardUrls?.value).toEqual({});
+    // One URL per dashboard the provisioning holds, from its own uid and title.
+    const dashboards = buildProvisioning(DEFAULT_BUILD_SETTINGS).filter((file) => file.path.endsWith('.json')).map((file) => JSON.parse(file.content) as { uid: string; title: string });
+    expect(dashboards.length).toBeGreaterThan(0);
+    expect(run.outputs.dashboardUrls?.value).toEqual(Object.fromEntries(dashboards.map((dashboard) => [dashboard.title, `http://127.0.0.1:3000/d/${dashboard.uid}`])));
   });
 
   it("follows the configured host ports", async () => {
@@ -467,9 +470,10 @@ describe('previews', () => {
   }, 60_000);
 
   it('changes only Grafana (and the image the evaluator would run) when a dashboard changes', async () => {
-    const build = join(copy.root, 'dashboards', 'build.ts');
+    const build = join(copy.root, 'dashboards', 'datasource.ts');
     const original = readFileSync(build, 'utf8');
-    writeFileSync(build, original.replace("name: 'ClickHouse'", "name: 'ClickHouse (edited)'"));
+    expect(original).toContain("DATASOURCE_NAME = 'ClickHouse (Пикча)'");
+    writeFileSync(build, original.replace("DATASOURCE_NAME = 'ClickHouse (Пикча)'", "DATASOURCE_NAME = 'ClickHouse (Пикча, edited)'"));
     try {
       const edited = await runProgram({ root: copy.root, config: TELEGRAM });
       expect(changedUrns(baseline, edited)).toEqual(
@@ -485,9 +489,10 @@ describe('previews', () => {
   it('also replaces the alert evaluator, which runs dashboard code, when Grafana alerting is off', async () => {
     const config = { ...TELEGRAM, grafanaAlerting: 'false' };
     const before = await runProgram({ root: copy.root, config });
-    const build = join(copy.root, 'dashboards', 'build.ts');
+    const build = join(copy.root, 'dashboards', 'datasource.ts');
     const original = readFileSync(build, 'utf8');
-    writeFileSync(build, original.replace("name: 'ClickHouse'", "name: 'ClickHouse (edited)'"));
+    expect(original).toContain("DATASOURCE_NAME = 'ClickHouse (Пикча)'");
+    writeFileSync(build, original.replace("DATASOURCE_NAME = 'ClickHouse (Пикча)'", "DATASOURCE_NAME = 'ClickHouse (Пикча, edited)'"));
     try {
       const edited = await runProgram({ root: copy.root, config });
       expect(changedUrns(before, edited)).toEqual(

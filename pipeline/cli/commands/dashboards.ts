@@ -34,7 +34,7 @@ function buildCommand(): Command {
     .description('write the Grafana provisioning tree (datasources/, dashboards/, alerting/) into <dir>, byte-for-byte deterministic')
     .argument('<dir>', 'the folder to write into (Grafana’s provisioning root)')
     .option('--clickhouse-host <host>', 'ClickHouse host as Grafana reaches it', defaults.clickhouse.host)
-    .option('--clickhouse-port <port>', 'ClickHouse port (native 9000/9440, http 8123/8443)', wholeNumber('--clickhouse-port', 1), defaults.clickhouse.port)
+    .option('--clickhouse-port <port>', 'ClickHouse port (native 9000/9440, http 8123/8443)', wholeNumber('--clickhouse-port', 1, 65_535), defaults.clickhouse.port)
     .addOption(new Option('--protocol <protocol>', 'ClickHouse protocol').choices(['native', 'http']).default(defaults.clickhouse.protocol))
     .option('--secure', 'connect with TLS', defaults.clickhouse.secure)
     .option('--database <name>', 'default database of the datasource', defaults.clickhouse.database)

@@ -63,7 +63,7 @@ export function produceCommand(): Command {
         const topics = topicNames(config.kafka.topicPrefix);
         process.stdout.write(formatRows(Object.entries(summary).map(([entity, totals]) => ({ entity, topic: topics.entities[entity as Entity], sent: totals.sent, dead_lettered: totals.deadLettered })), 'table'));
       } catch (error) {
-        progress.stop();
+        progress.stop(false);
         throw serviceFailure(error, { mongo: hostsOf(config.mongo.url), kafka: config.kafka.brokers }) ?? error;
       } finally {
         interruption.dispose();

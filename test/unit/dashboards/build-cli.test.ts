@@ -47,6 +47,6 @@ describe('piccha dashboards build', () => {
     expect(readFileSync(join(dir.path, 'c', 'datasources/piccha-clickhouse.yaml'), 'utf8')).toContain('host: ch.internal\n      port: 8123\n      protocol: http\n');
     const bad = await runCli(['dashboards', 'build', join(dir.path, 'd'), '--clickhouse-port', 'x']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('piccha: --clickhouse-port takes a whole number ≥ 1, got "x"\n');
+    expect(bad.stderr).toBe('piccha: --clickhouse-port takes a whole number from 1 to 65535, got "x"\n');
   }, 60_000);
 });
