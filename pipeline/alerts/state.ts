@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { UserError } from '../errors/user-error.js';
 import { dirname } from 'node:path';
+import { processAlive } from '../system/processes.js';
 
 export type InstanceStatus = 'pending' | 'firing';
 
@@ -59,7 +60,7 @@ export class AlertStateFile {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = Number(readFileSync(lockPath, 'utf8'));
-        if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) throw new UserError(`another alerts check (process ${holder}) is using ${this.path}`);
+        if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) throw new UserError(`another alerts check (process ${holder}) is using ${this.path}`);
         rmSync(lockPath, { force: true });
       }
     }
@@ -77,14 +78,5 @@ export class AlertStateFile {
       closeSync(fd);
     }
     renameSync(temporary, this.path);
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoServerError, type Db } from 'mongodb';
 import { UserError } from '../errors/user-error.js';
+import { processAlive } from '../system/processes.js';
 
 export const LEASES_COLLECTION = 'leases';
 
@@ -41,15 +42,6 @@ const liveHere = new Set<string>();
 
 function describe(name: string, holder: LeaseHolder): string {
   return `${name} is held by \`${holder.command}\` (pid ${holder.pid} on ${holder.host}, since ${holder.since.toISOString()})`;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Document, Entity } from '../../pipeline/entities/entities.js';
 import type { DefectKind } from '../../pipeline/generate/defects.js';
 import type { DefectEntry } from '../../pipeline/generate/manifest.js';
+import type { DocumentSink } from '../../pipeline/generate/sinks.js';
 
 /**
  * What the MART should hold, computed in the test from the generator's own documents and
@@ -162,4 +163,26 @@ export function expectedDuplicates(defects: readonly DefectEntry[], entity: Enti
 export function expectedKept(defects: readonly DefectEntry[], generated: Generated, entity: Entity): Document[] {
   const out = new Set([...[...expectedRejections(defects, entity).values()].flat(), ...expectedDuplicates(defects, entity)]);
   return generated[entity].filter((document) => !out.has(String(document.source_id)));
+}
+
+/**
+ * A sink that writes through `stored` and keeps, for the test, a copy of every generated
+ * document and the generator's defect list: the ground truth to compare the MART with.
+ */
+export function capturingSink(stored: DocumentSink): { sink: DocumentSink; generated: Generated; defects: DefectEntry[] } {
+  const generated: Generated = { stores: [], products: [], customers: [], purchases: [] };
+  const defects: DefectEntry[] = [];
+  const sink: DocumentSink = {
+    begin: (manifest) => stored.begin(manifest),
+    async write(entity, document) {
+      generated[entity].push(structuredClone(document));
+      await stored.write(entity, document);
+    },
+    async writeDefect(entry) {
+      defects.push(entry);
+      await stored.writeDefect(entry);
+    },
+    finish: (manifest) => stored.finish(manifest),
+  };
+  return { sink, generated, defects };
 }

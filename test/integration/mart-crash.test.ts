@@ -6,15 +6,14 @@ import { EmbeddedClickHouse } from '../../pipeline/clickhouse/embedded.js';
 import { ENTITIES, type Entity } from '../../pipeline/entities/entities.js';
 import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { runGeneration } from '../../pipeline/generate/run.js';
-import type { DefectEntry } from '../../pipeline/generate/manifest.js';
-import { mongoSink, type DocumentSink } from '../../pipeline/generate/sinks.js';
+import { mongoSink } from '../../pipeline/generate/sinks.js';
 import { createKafka } from '../../pipeline/kafka/client.js';
 import { connectMongo, type MongoConnection } from '../../pipeline/mongo/client.js';
 import { generateKeys, keyringFrom } from '../../pipeline/pii/keys.js';
 import { produce } from '../../pipeline/produce/producer.js';
 import { topicNames } from '../../pipeline/produce/topics.js';
 import { runCli } from '../helpers/cli.js';
-import { expectedDuplicates, expectedKept, expectedRejections, kopecks, type Generated } from '../helpers/mart-expectations.js';
+import { expectedDuplicates, expectedKept, expectedRejections, kopecks, capturingSink } from '../helpers/mart-expectations.js';
 import { quietLogger, testConfig, testEnv } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -40,21 +39,7 @@ describe('MART after the ingest is killed mid-stream and restarted', () => {
     expect((await runCli(['migrate'], env)).code).toBe(0);
 
     const db = connection.client.db(env.MONGO_DB);
-    const generated: Generated = { stores: [], products: [], customers: [], purchases: [] };
-    const stored = mongoSink(db);
-    const defects: DefectEntry[] = [];
-    const sink: DocumentSink = {
-      begin: (manifest) => stored.begin(manifest),
-      async write(entity, document) {
-        generated[entity].push(structuredClone(document));
-        await stored.write(entity, document);
-      },
-      async writeDefect(entry) {
-        defects.push(entry);
-        await stored.writeDefect(entry);
-      },
-      finish: (manifest) => stored.finish(manifest),
-    };
+    const { sink, generated, defects } = capturingSink(mongoSink(db));
     await runGeneration({ seed: 5, now: Date.now() - 60_000, days: 90, counts: { stores: 45, products: 20, customers: 45, purchases: 1000 }, profile: 'heavy', defects: DIRTY_PROFILES.heavy ?? { rates: {}, maxCopies: 1 } }, sink);
     await produce(db, kafka, { entities: ENTITIES, topics: topicNames(prefix), partitions: 3, batchSize: 500, follow: false, pollMs: 100, fromScratch: false, keyring: keyringFrom(env) }, quietLogger);
 

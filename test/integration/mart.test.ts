@@ -11,7 +11,7 @@ import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { DEFAULT_COUNTS, type EntityCounts } from '../../pipeline/generate/generator.js';
 import type { DefectEntry, Manifest } from '../../pipeline/generate/manifest.js';
 import { runGeneration } from '../../pipeline/generate/run.js';
-import { mongoSink, type DocumentSink } from '../../pipeline/generate/sinks.js';
+import { mongoSink } from '../../pipeline/generate/sinks.js';
 import { ingest } from '../../pipeline/ingest/ingest.js';
 import { createKafka } from '../../pipeline/kafka/client.js';
 import { MongoDocumentWriter } from '../../pipeline/load/mongo-writer.js';
@@ -26,6 +26,7 @@ import {
   expectedDuplicates,
   expectedRejections,
   kopecks,
+  capturingSink,
   productSalesDaily,
   purchaseMixDaily,
   salesDailyStore,
@@ -86,21 +87,7 @@ describe('MART and data quality, from generated documents through produce and th
     for (const table of RAW_TABLES) await clickhouse.exec(`TRUNCATE TABLE piccha_raw.${table}`);
     const prefix = `m${randomUUID().slice(0, 8)}`;
     const db = connection.client.db(`mart_${prefix}`);
-    const generated: Generated = { stores: [], products: [], customers: [], purchases: [] };
-    const stored = mongoSink(db);
-    const defects: DefectEntry[] = [];
-    const sink: DocumentSink = {
-      begin: (manifest) => stored.begin(manifest),
-      async write(entity, document) {
-        generated[entity].push(structuredClone(document));
-        await stored.write(entity, document);
-      },
-      async writeDefect(entry) {
-        defects.push(entry);
-        await stored.writeDefect(entry);
-      },
-      finish: (manifest) => stored.finish(manifest),
-    };
+    const { sink, generated, defects } = capturingSink(mongoSink(db));
     // A minute back, so that every clean date is in the past when it reaches the MART.
     const now = Date.now() - 60_000;
     const manifest = await runGeneration({ seed: 11, now, days: 90, counts, profile, defects: DIRTY_PROFILES[profile] ?? { rates: {}, maxCopies: 1 } }, sink);
