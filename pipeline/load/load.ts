@@ -41,9 +41,9 @@ interface Rejection {
  * Loads a folder (the seed's layout or NDJSON) into MongoDB. Documents that cannot be loaded
  * go to the `rejected` collection with file, line and reason; a bad file never stops the rest.
  */
-export async function loadFolder(db: Db, dir: string, options: { batchSize?: number; progress?: Progress } = {}): Promise<LoadSummary> {
+export async function loadFolder(db: Db, dir: string, options: { batchSize?: number; progress?: Progress; onWaiting?: (holder: string) => void } = {}): Promise<LoadSummary> {
   await ensureIndexes(db);
-  const writer = new MongoDocumentWriter(db, { batchSize: options.batchSize ?? 1000 });
+  const writer = new MongoDocumentWriter(db, { batchSize: options.batchSize ?? 1000, onWaiting: options.onWaiting });
   const entities = Object.fromEntries(ENTITIES.map((entity) => [entity, { read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0 }])) as Record<Entity, EntitySummary>;
   const unreadable: SourceFailure[] = [];
   const skipped: SourceSkipped[] = [];

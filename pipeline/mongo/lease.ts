@@ -70,6 +70,7 @@ export class Lease {
     const ttlMs = options.ttlMs ?? 5000;
     const holder: LeaseHolder = { id: randomUUID(), pid: process.pid, host: hostname(), command: options.command, since: new Date() };
     const leases = db.collection<LeaseDocument>(LEASES_COLLECTION);
+    let announced: string | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
       try {
@@ -100,7 +101,8 @@ export class Lease {
         continue;
       }
       if (options.wait !== true) throw new LeaseHeldError(`${describe(name, seen.holder)}; stop it first, or wait with --wait`);
-      options.onWaiting?.(seen.holder);
+      if (announced !== seen.holder.id) options.onWaiting?.(seen.holder);
+      announced = seen.holder.id;
     }
   }
 

@@ -136,4 +136,25 @@ describe('load into MongoDB (FerretDB)', () => {
     expect(unreadable.stdout).toMatch(/purchases\s+3\s+0\s+0\s+3\s+0/);
     await connection.client.db(db).dropDatabase();
   });
+
+  it('two loads of one folder at once: the second waits for the first, then rewrites nothing and sends nothing again', async () => {
+    const dir = join(temp.path, 'twice');
+    const manifest = await runGeneration(generation('none', { stores: 45, products: 20, customers: 45, purchases: 600 }), filesSink(dir));
+    const name = `twice_${randomUUID().slice(0, 8)}`;
+    const [first, second] = await Promise.all([runCli(['load', dir, '--db', name], testEnv()), runCli(['load', dir, '--db', name], testEnv())]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const purchases = manifest.documents.purchases;
+    // Columns: read, inserted, updated, unchanged, rejected. One load wrote everything; the other found it all there.
+    const rows = [first, second].map((result) => /purchases\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(result.stdout)?.slice(1).map(Number));
+    expect(rows).toContainEqual([purchases, purchases, 0, 0, 0]);
+    expect(rows).toContainEqual([purchases, 0, 0, purchases, 0]);
+    expect(first.stderr + second.stderr).toMatch(/load: waiting for piccha load \(pid \d+\), which is writing to twice_/);
+    // Each document once in the outbox: the producer sends each version once.
+    const db = connection.client.db(name);
+    const segments = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((c) => c.startsWith('outbox_purchases_'));
+    let entries = 0;
+    for (const segment of segments) entries += await db.collection(segment).countDocuments();
+    expect(entries).toBe(purchases);
+    await db.dropDatabase();
+  }, 180_000);
 });

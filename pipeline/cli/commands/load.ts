@@ -21,7 +21,12 @@ export function loadCommand(): Command {
       const { client, db } = await connectMongo({ ...config.mongo, database });
       const progress = createProgress('load', undefined);
       try {
-        const summary = await loadFolder(db, dir, { batchSize: flags.batchSize, progress });
+        const summary = await loadFolder(db, dir, {
+          batchSize: flags.batchSize,
+          progress,
+          // One writer per database at a time: a second load waits, then finds what the first wrote.
+          onWaiting: (holder) => process.stderr.write(`load: waiting for ${holder}, which is writing to ${db.databaseName}\n`),
+        });
         progress.stop();
         process.stdout.write(formatRows(ENTITIES.map((entity) => ({ collection: entity, ...summary.entities[entity] })), 'table'));
         const rejected = ENTITIES.reduce((sum, entity) => sum + summary.entities[entity].rejected, 0);
