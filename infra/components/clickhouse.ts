@@ -1,16 +1,11 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { dataVolume, environment, healthcheck, pinnedImage, publish, stackLabels } from '../stack/containers.js';
+import { dataVolume, environment, healthcheck, pinnedImage, publish, type ServiceContainerArgs, stackLabels } from '../stack/containers.js';
 import type { ContentFile } from '../stack/content-hash.js';
 
-export interface ClickHouseArgs {
-  readonly stack: string;
-  readonly image: string;
-  readonly network: pulumi.Input<string>;
-  readonly bindAddress: string;
+export interface ClickHouseArgs extends ServiceContainerArgs {
   readonly httpPort: number;
-  readonly retainVolume: boolean;
   readonly user: string;
   readonly database: string;
   /** The server configuration from the repository, paths relative to /etc/clickhouse-server. */

@@ -3,17 +3,12 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import type { ProvisioningFile } from '../../dashboards/build.js';
 import { compareText, hashFiles } from '../stack/content-hash.js';
-import { dataVolume, environment, healthcheck, pinnedImage, publish, stackLabels } from '../stack/containers.js';
+import { dataVolume, environment, healthcheck, pinnedImage, publish, type ServiceContainerArgs, stackLabels } from '../stack/containers.js';
 
-export interface GrafanaArgs {
-  readonly stack: string;
-  readonly image: string;
+export interface GrafanaArgs extends ServiceContainerArgs {
   /** `plugin-id@version`, installed before Grafana starts. */
   readonly clickhousePlugin: string;
-  readonly network: pulumi.Input<string>;
-  readonly bindAddress: string;
   readonly hostPort: number;
-  readonly retainVolume: boolean;
   /** Grafana's provisioning tree as `piccha dashboards build` makes it. */
   readonly provisioning: readonly ProvisioningFile[];
   /** Whether Grafana's alerting evaluates the rules (otherwise the pipeline's evaluator does). */

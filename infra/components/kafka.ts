@@ -1,15 +1,10 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { dataVolume, environment, healthcheck, pinnedImage, publish, stackLabels } from '../stack/containers.js';
+import { dataVolume, environment, healthcheck, pinnedImage, publish, type ServiceContainerArgs, stackLabels } from '../stack/containers.js';
 
-export interface KafkaArgs {
-  readonly stack: string;
-  readonly image: string;
-  readonly network: pulumi.Input<string>;
-  readonly bindAddress: string;
+export interface KafkaArgs extends ServiceContainerArgs {
   readonly hostPort: number;
-  readonly retainVolume: boolean;
 }
 
 export const KAFKA_ALIAS = 'kafka';

@@ -1,15 +1,10 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { dataVolume, environment, healthcheck, pinnedImage, publish, stackLabels } from '../stack/containers.js';
+import { dataVolume, environment, healthcheck, pinnedImage, publish, type ServiceContainerArgs, stackLabels } from '../stack/containers.js';
 
-export interface MongoDbArgs {
-  readonly stack: string;
-  readonly image: string;
-  readonly network: pulumi.Input<string>;
-  readonly bindAddress: string;
+export interface MongoDbArgs extends ServiceContainerArgs {
   readonly hostPort: number;
-  readonly retainVolume: boolean;
 }
 
 export const MONGO_ALIAS = 'mongodb';

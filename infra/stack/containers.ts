@@ -1,6 +1,16 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 
+/** What every service container of the stack is given: its image, the network, where it publishes and whether its data outlives it. */
+export interface ServiceContainerArgs {
+  readonly stack: string;
+  readonly image: string;
+  readonly network: pulumi.Input<string>;
+  readonly bindAddress: string;
+  readonly retainVolume: boolean;
+}
+
+
 /** The label every resource of the stack carries, so that `docker ps --filter` finds them. */
 export const STACK_LABEL = 'analytics.piccha.stack';
 
