@@ -83,7 +83,13 @@ describe('produce: MongoDB → Kafka', () => {
     await generate(s, 'none', 100);
     const controller = new AbortController();
     const running = produce(s.db, kafka, options(s, { follow: true, signal: controller.signal }), quietLogger);
-    const count = async () => (await readAll(kafka, [s.topics.entities.purchases])).length;
+    // A version repeated by the outbox (see appendToOutbox) arrives twice with the same content
+    // and stamp; the writer counts those repeats, so versions are counted distinct.
+    const versionOf = (m: ReadMessage) => {
+      const envelope = JSON.parse(m.value.toString()) as Envelope;
+      return `${envelope.source_id}|${envelope.loaded_at}|${envelope.content_hash}`;
+    };
+    const count = async () => new Set((await readAll(kafka, [s.topics.entities.purchases])).map(versionOf)).size;
     await until(async () => (await count()) === 100, 'the snapshot');
 
     const stored = await s.db.collection<Document>('purchases').find({}, { projection: { _id: 0, _loaded_at: 0, _content_hash: 0 } }).limit(5).toArray();
@@ -94,12 +100,13 @@ describe('produce: MongoDB → Kafka', () => {
     await until(async () => (await count()) === 125, 'the changes');
     controller.abort();
     const summary = await running;
-    expect(summary.purchases.sent).toBe(125);
+    expect(summary.purchases.sent).toBe(125 + writer.outboxRepeats);
 
     const messages = await readAll(kafka, allTopics(s));
     const purchases = messages.filter((m) => m.topic === s.topics.entities.purchases);
     for (const changed of stored) {
-      const versions = purchases.filter((m) => m.key === changed.purchase_id).map((m) => JSON.parse(m.value.toString()) as Envelope);
+      const versions = purchases.filter((m) => m.key === changed.purchase_id).map((m) => JSON.parse(m.value.toString()) as Envelope)
+        .filter((version, i, all) => i === 0 || version.loaded_at !== all[i - 1]?.loaded_at);
       expect(versions.map((v) => v.document.payment_method)).toEqual([changed.payment_method, changed.payment_method === 'card' ? 'cash' : 'card']);
       expect(versions[0]?.loaded_at.localeCompare(versions[1]?.loaded_at ?? '')).toBe(-1);
     }
@@ -119,7 +126,7 @@ describe('produce: MongoDB → Kafka', () => {
       const keyField = { stores: 'store_id', products: 'id', customers: 'customer_id', purchases: 'purchase_id' }[entity];
       for (const message of messages.filter((m) => m.topic === s.topics.entities[entity])) expect(message.key).toBe((JSON.parse(message.value.toString()) as Envelope).document[keyField]);
     }
-    for (const entity of ENTITIES) expect(envelopes(messages, s.topics.entities[entity])).toHaveLength(await s.db.collection(entity).countDocuments() + (entity === 'purchases' ? 5 : 0));
+    for (const entity of ENTITIES) expect(envelopes(messages, s.topics.entities[entity])).toHaveLength(await s.db.collection(entity).countDocuments() + (entity === 'purchases' ? 5 + writer.outboxRepeats : 0));
 
     const again = await produce(s.db, kafka, options(s), quietLogger);
     expect(Object.values(again).map((totals) => totals.sent)).toEqual([0, 0, 0, 0]);
