@@ -35,7 +35,7 @@ export interface DashboardData {
 }
 
 /** `now-90d` → milliseconds before now. */
-function lookbackMs(timeFrom: string): number {
+export function lookbackMs(timeFrom: string): number {
   const match = /^now-(\d+)([mhd])$/.exec(timeFrom);
   if (!match) throw new Error(`unsupported dashboard time range ${timeFrom}`);
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
