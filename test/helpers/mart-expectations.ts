@@ -159,6 +159,37 @@ export function expectedDuplicates(defects: readonly DefectEntry[], entity: Enti
   return [...sourceIdsOf(defects, 'exact_duplicate', entity), ...sourceIdsOf(defects, 'key_duplicate', entity)].sort();
 }
 
+/** Where each entity keeps its contacts, as the seed's documents do (products have none). */
+const CONTACTS: Readonly<Partial<Record<Entity, { email: (d: Document) => unknown; phone: (d: Document) => unknown }>>> = {
+  stores: { email: (d) => (d.manager as Document | undefined)?.email, phone: (d) => (d.manager as Document | undefined)?.phone },
+  customers: { email: (d) => d.email, phone: (d) => d.phone },
+  purchases: { email: (d) => (d.customer as Document | undefined)?.email, phone: (d) => (d.customer as Document | undefined)?.phone },
+};
+
+/** An email as a person would judge it: one @, something before it, a dotted domain after it, no spaces. */
+const looksLikeEmail = (value: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim());
+/** A Russian phone in any of the ways people type it: phone punctuation only, and 10 digits (or 11 after 7/8). */
+const looksLikePhone = (value: string) => {
+  const digits = value.replace(/\D/g, '');
+  return /^[\d\s()+-]+$/.test(value.trim()) && (digits.length === 10 || (digits.length === 11 && /^[78]/.test(digits)));
+};
+const present = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/**
+ * Per entity, the documents whose email / phone is present but is not one, judged by the test
+ * itself over every generated document; the generator's `invalid_contact` defects must be
+ * exactly these, each spoiling one of the two.
+ */
+export function expectedInvalidContacts(generated: Generated, entity: Entity): { email: string[]; phone: string[] } {
+  const contacts = CONTACTS[entity];
+  if (contacts === undefined) return { email: [], phone: [] };
+  const ids = (bad: (document: Document) => boolean) => generated[entity].filter(bad).map((document) => String(document.source_id)).sort();
+  return {
+    email: ids((document) => present(contacts.email(document)) && !looksLikeEmail(contacts.email(document) as string)),
+    phone: ids((document) => present(contacts.phone(document)) && !looksLikePhone(contacts.phone(document) as string)),
+  };
+}
+
 /** The documents the MART must keep: neither rejected by a rule nor a copy of a key already sent. */
 export function expectedKept(defects: readonly DefectEntry[], generated: Generated, entity: Entity): Document[] {
   const out = new Set([...[...expectedRejections(defects, entity).values()].flat(), ...expectedDuplicates(defects, entity)]);

@@ -24,6 +24,7 @@ import {
   categoryNutrition,
   distinctCustomers,
   expectedDuplicates,
+  expectedInvalidContacts,
   expectedRejections,
   kopecks,
   capturingSink,
@@ -260,6 +261,24 @@ describe('MART and data quality, from generated documents through produce and th
         expect(Number(row?.duplicates)).toBe(expectedDuplicates(run.defects, entity).length);
         expect(Number(row?.freshness_seconds)).toBeGreaterThanOrEqual(0);
       }
+    });
+
+    it('counts invalid emails and phones per entity in data_quality_log, exactly the contacts the generator spoiled', async () => {
+      const latest = await rows<Record<string, string>>('SELECT entity, invalid_email, invalid_phone FROM piccha_mart.data_quality_log ORDER BY timestamp DESC LIMIT 4');
+      let spoiled = 0;
+      for (const entity of ENTITIES) {
+        const invalid = expectedInvalidContacts(run.generated, entity);
+        const defects = run.defects.filter((defect) => defect.kind === 'invalid_contact' && defect.entity === entity).map((defect) => defect.source_id);
+        // The test's own judgement and the generator's defect list name the same documents.
+        expect([...invalid.email, ...invalid.phone].sort(), entity).toEqual([...defects].sort());
+        expect(latest.find((row) => row.entity === entity), entity).toEqual({ entity, invalid_email: String(invalid.email.length), invalid_phone: String(invalid.phone.length) });
+        spoiled += defects.length;
+      }
+      if (profile !== 'duplicates') expect(spoiled).toBeGreaterThan(0);
+      // Validity is not a cleaning rule: a document with a spoiled contact stays in the MART, flagged.
+      const customers = expectedInvalidContacts(run.generated, 'customers');
+      expect(await count('SELECT count() AS n FROM piccha_mart.customers WHERE NOT email_valid')).toBe(customers.email.length);
+      expect(await count('SELECT count() AS n FROM piccha_mart.customers WHERE NOT phone_valid')).toBe(customers.phone.length);
     });
   });
 });

@@ -1,0 +1,79 @@
+-- MART: data_quality_log (212), extended with invalid contacts. Grain unchanged: one row per
+-- entity per refresh, over every document received so far (its latest version).
+--   invalid_email  documents whose email (stores: the manager's, purchases: the customer's) is
+--                  present but not an email, as the producer's PII validation judged it (the
+--                  *_email_valid column); an absent or empty one is not counted here (customers:
+--                  missing_required)
+--   invalid_phone  the same for the phone
+-- Products carry no contacts: always 0. An invalid contact is not a cleaning rule: the document
+-- stays in the MART with its validity flag, so these counts say how much of it cannot be reached.
+-- Rows logged before this migration hold 0 in both columns.
+ALTER TABLE piccha_mart.data_quality_log
+    ADD COLUMN invalid_email UInt64 AFTER unreadable,
+    ADD COLUMN invalid_phone UInt64 AFTER invalid_email;
+
+ALTER TABLE piccha_mart.data_quality_log_rmv MODIFY QUERY
+WITH
+    ['stores', 'products', 'customers', 'purchases'] AS entities,
+    now64(3, 'UTC') AS refreshed_at
+SELECT
+    refreshed_at AS timestamp,
+    e.entity AS entity,
+    c.documents AS documents,
+    c.kept AS kept,
+    c.duplicates AS duplicates,
+    c.rejected AS rejected,
+    c.missing_key AS missing_key,
+    c.missing_required AS missing_required,
+    c.future_date AS future_date,
+    c.nonpositive_total AS nonpositive_total,
+    c.purchase_total_mismatch AS purchase_total_mismatch,
+    c.item_total_mismatch AS item_total_mismatch,
+    c.unreadable AS unreadable,
+    ifNull(v.invalid_email, 0) AS invalid_email,
+    ifNull(v.invalid_phone, 0) AS invalid_phone,
+    if(c.documents = 0, NULL, c.newest_arrival) AS newest_arrival,
+    if(c.documents = 0, NULL, dateDiff('millisecond', c.newest_arrival, refreshed_at) / 1000) AS freshness_seconds
+FROM (SELECT arrayJoin(entities) AS entity) AS e
+LEFT JOIN
+(
+    SELECT
+        entity,
+        count() AS documents,
+        countIf(status = 'kept') AS kept,
+        countIf(status = 'duplicate') AS duplicates,
+        countIf(status = 'rejected') AS rejected,
+        countIf(has(broken_rules, 'missing_key')) AS missing_key,
+        countIf(has(broken_rules, 'missing_required')) AS missing_required,
+        countIf(has(broken_rules, 'future_date')) AS future_date,
+        countIf(has(broken_rules, 'nonpositive_total')) AS nonpositive_total,
+        countIf(has(broken_rules, 'purchase_total_mismatch')) AS purchase_total_mismatch,
+        countIf(has(broken_rules, 'item_total_mismatch')) AS item_total_mismatch,
+        countIf(has(broken_rules, 'unreadable')) AS unreadable,
+        max(last_ingested_at) AS newest_arrival
+    FROM piccha_mart.document_status
+    GROUP BY entity
+) AS c
+ON e.entity = c.entity
+LEFT JOIN
+(
+    -- The latest version of each document that reached RAW is the message document_status names.
+    SELECT
+        'stores' AS entity,
+        countIf(manager_email_ciphertext != '' AND NOT manager_email_valid) AS invalid_email,
+        countIf(manager_phone_ciphertext != '' AND NOT manager_phone_valid) AS invalid_phone
+    FROM piccha_staging.stg_stores
+    WHERE (kafka_topic, kafka_partition, kafka_offset) IN
+        (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_mart.document_status WHERE entity = 'stores' AND rejected_by IN ('', 'mart'))
+    UNION ALL
+    SELECT 'customers', countIf(has_email AND NOT email_valid), countIf(has_phone AND NOT phone_valid)
+    FROM piccha_staging.stg_customers
+    WHERE (kafka_topic, kafka_partition, kafka_offset) IN
+        (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_mart.document_status WHERE entity = 'customers' AND rejected_by IN ('', 'mart'))
+    UNION ALL
+    SELECT 'purchases', countIf(has_customer_email AND NOT customer_email_valid), countIf(has_customer_phone AND NOT customer_phone_valid)
+    FROM piccha_staging.stg_purchases
+    WHERE (kafka_topic, kafka_partition, kafka_offset) IN
+        (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_mart.document_status WHERE entity = 'purchases' AND rejected_by IN ('', 'mart'))
+) AS v
+ON e.entity = v.entity;
