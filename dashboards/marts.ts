@@ -71,7 +71,7 @@ export const duplicatesLog = martTable(`${MART_DATABASE}.duplicates_log`, [
   'duplicate_percentage',
 ]);
 
-export const dataQualityLog = martTable(`${MART_DATABASE}.data_quality_log`, ['timestamp', 'entity', 'documents', 'kept', 'duplicates', 'rejected', 'newest_arrival']);
+export const dataQualityLog = martTable(`${MART_DATABASE}.data_quality_log`, ['timestamp', 'entity', 'documents', 'kept', 'duplicates', 'rejected', 'invalid_email', 'invalid_phone', 'newest_arrival']);
 
 export const rejectedRows = martTable(`${MART_DATABASE}.rejected_rows`, ['entity', 'broken_rules', 'rejected_by', 'ingested_at']);
 

@@ -103,11 +103,12 @@ const panels: PanelSpec[] = [
     id: 8,
     kind: 'table',
     title: 'Документы по сущностям',
-    description: 'Последняя запись data_quality_log: всего документов = в витрине + дубликаты + отклонённые.',
+    description: 'Последняя запись data_quality_log: всего документов = в витрине + дубликаты + отклонённые; неверные email и телефоны — среди всех документов (такой документ остаётся в витрине).',
     grid: { x: 0, y: 18, w: 12, h: 9 },
     sql:
       `SELECT ${q.entity} AS "Сущность", argMax(${q.documents}, ${q.timestamp}) AS "Документов", argMax(${q.kept}, ${q.timestamp}) AS "В витрине", ` +
-      `argMax(${q.duplicates}, ${q.timestamp}) AS "Дубликатов", argMax(${q.rejected}, ${q.timestamp}) AS "Отклонено" ` +
+      `argMax(${q.duplicates}, ${q.timestamp}) AS "Дубликатов", argMax(${q.rejected}, ${q.timestamp}) AS "Отклонено", ` +
+      `argMax(${q.invalid_email}, ${q.timestamp}) AS "Неверный email", argMax(${q.invalid_phone}, ${q.timestamp}) AS "Неверный телефон" ` +
       `FROM ${dataQualityLog.name} GROUP BY "Сущность" ORDER BY "Сущность"`,
     format: 'table',
     unit: 'short',
