@@ -156,11 +156,15 @@ export const martBenchmark: Benchmark = {
     try {
       const migrations = readMigrations(defaultMigrationsDir());
       await migrate(clickhouse, migrations);
-      await loadSyntheticPurchases(clickhouse, size);
+      // A run at full size takes tens of minutes: say where it is.
+      const step = (text: string) => process.stderr.write(`mart: ${text}\n`);
+      const loading = await timed(() => loadSyntheticPurchases(clickhouse, size));
+      step(`${size.toLocaleString('en-US')} purchases in RAW after ${(loading / 1000).toFixed(1)} s`);
 
       const results: BenchResult[] = [];
       const views = refreshableViews(migrations);
       const chain = await refreshViews(clickhouse, views);
+      step(`chain refreshed: ${chain.map((r) => `${r.view.replace(/^piccha_mart\./, '')} ${(r.milliseconds / 1000).toFixed(1)} s`).join(', ')}`);
       results.push({ case: `refresh: whole staging → MART chain (${views.length} views)`, size, unit: 'purchases', seconds: total(chain.map((r) => r.milliseconds)), group: 'refresh' });
       for (const view of ['piccha_mart.document_status_rmv', 'piccha_mart.purchases_rmv', 'piccha_mart.purchase_items_rmv', 'piccha_mart.duplicates_log_rmv']) {
         const refreshed = chain.find((r) => r.view === view);
@@ -182,6 +186,7 @@ export const martBenchmark: Benchmark = {
           throw new Error(`${question.name}: the mart and RAW disagree: ${JSON.stringify(fromMart).slice(0, 300)} vs ${JSON.stringify(fromRaw).slice(0, 300)}`);
         }
         if (fromMart.length === 0) throw new Error(`${question.name}: no rows, so the comparison proves nothing`);
+        step(`${question.name}: both give ${fromMart.length} row(s); timing`);
         const raw = await latencies(clickhouse, question.raw, runs.raw);
         const mart = await latencies(clickhouse, question.mart, runs.mart);
         results.push({ case: `${question.name}: from RAW`, size: raw.length, unit: 'queries', seconds: total(raw), latenciesMs: raw, baseline: true, group: question.name });
