@@ -40,7 +40,7 @@ describe('MART after the ingest is killed mid-stream and restarted', () => {
 
     const db = connection.client.db(env.MONGO_DB);
     const { sink, generated, defects } = capturingSink(mongoSink(db));
-    await runGeneration({ seed: 5, now: Date.now() - 60_000, days: 90, counts: { stores: 45, products: 20, customers: 45, purchases: 1000 }, profile: 'heavy', defects: DIRTY_PROFILES.heavy ?? { rates: {}, maxCopies: 1 } }, sink);
+    const manifest = await runGeneration({ seed: 5, now: Date.now() - 60_000, days: 90, counts: { stores: 45, products: 20, customers: 45, purchases: 1000 }, profile: 'heavy', defects: DIRTY_PROFILES.heavy ?? { rates: {}, maxCopies: 1 } }, sink);
     await produce(db, kafka, { entities: ENTITIES, topics: topicNames(prefix), partitions: 3, batchSize: 500, follow: false, pollMs: 100, fromScratch: false, keyring: keyringFrom(env) }, quietLogger);
 
     // Killed right after its second insert, before those offsets were committed: Kafka delivers them again.
@@ -66,6 +66,14 @@ describe('MART after the ingest is killed mid-stream and restarted', () => {
         expect(await count(`SELECT count() AS n FROM piccha_mart.document_status WHERE entity = '${entity}' AND status = 'duplicate'`), entity).toBe(expectedDuplicates(defects, entity).length);
         const rejected = new Set([...expectedRejections(defects, entity).values()].flat());
         expect(await count(`SELECT count() AS n FROM piccha_mart.rejected_rows WHERE entity = '${entity}'`), entity).toBe(rejected.size);
+      }
+      // The messages Kafka delivered twice are neither duplicates nor extra documents in the data-quality logs.
+      for (const entity of ENTITIES) {
+        const [logged] = await clickhouse.query<{ documents: string; duplicates: string }>(
+          'SELECT documents, duplicates FROM piccha_mart.duplicates_log WHERE entity = {entity:String} ORDER BY timestamp DESC LIMIT 1',
+          { entity },
+        );
+        expect(logged, entity).toEqual({ documents: String(manifest.documents[entity]), duplicates: String(expectedDuplicates(defects, entity).length) });
       }
       const revenue = expectedKept(defects, generated, 'purchases').reduce((sum, purchase) => sum + kopecks(purchase.total_amount), 0);
       expect(await count('SELECT toString(sum(total_amount) * 100) AS n FROM piccha_mart.purchases')).toBe(revenue);
