@@ -45,6 +45,9 @@ export async function refreshViews(clickhouse: ClickHouse, views: readonly strin
   const report: ViewRefresh[] = [];
   for (const view of views) {
     const [database, name] = view.split('.');
+    const [before] = await clickhouse.query<{ status: string }>('SELECT status FROM system.view_refreshes WHERE database = {database:String} AND view = {name:String}', { database, name });
+    // A stopped view takes SYSTEM REFRESH VIEW without a word and stays as it was.
+    if (before?.status === 'Disabled') throw new RefreshError(`${view} is stopped (SYSTEM STOP VIEW); SYSTEM START VIEW ${view} lets it refresh again`);
     const started = performance.now();
     try {
       await clickhouse.exec(`SYSTEM REFRESH VIEW ${view}`);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultMigrationsDir, readMigrations, type Migration } from '../../pipeline/clickhouse/migrations.js';
-import { refreshableViews } from '../../pipeline/mart/refresh.js';
+import { EmbeddedClickHouse } from '../../pipeline/clickhouse/embedded.js';
+import { RefreshError, refreshableViews, refreshViews } from '../../pipeline/mart/refresh.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 const migration = (name: string, statements: string[]): Migration => ({ name, layer: 'mart', checksum: '', statements });
 
@@ -32,4 +34,27 @@ describe('refreshableViews', () => {
       }
     }
   });
+});
+
+describe('refreshViews', () => {
+  it('refuses a stopped view, which would otherwise take the refresh silently and stay stale', async () => {
+    const dir = makeTempDir('mart-refresh-stopped');
+    const clickhouse = new EmbeddedClickHouse(dir.path);
+    try {
+      await clickhouse.exec('CREATE DATABASE m');
+      await clickhouse.exec('CREATE TABLE m.source (x UInt8) ENGINE = MergeTree ORDER BY x');
+      await clickhouse.exec('CREATE TABLE m.copy (x UInt8) ENGINE = MergeTree ORDER BY x');
+      await clickhouse.exec('CREATE MATERIALIZED VIEW m.copy_rmv REFRESH EVERY 1 MINUTE TO m.copy AS SELECT x FROM m.source');
+      await clickhouse.exec('INSERT INTO m.source VALUES (1)');
+      await refreshViews(clickhouse, ['m.copy_rmv']);
+      expect(await clickhouse.query('SELECT x FROM m.copy')).toEqual([{ x: 1 }]);
+
+      await clickhouse.exec('SYSTEM STOP VIEW m.copy_rmv');
+      await clickhouse.exec('INSERT INTO m.source VALUES (2)');
+      await expect(refreshViews(clickhouse, ['m.copy_rmv'])).rejects.toThrow(new RefreshError('m.copy_rmv is stopped (SYSTEM STOP VIEW); SYSTEM START VIEW m.copy_rmv lets it refresh again'));
+    } finally {
+      await clickhouse.close();
+      dir.remove();
+    }
+  }, 60_000);
 });
