@@ -1,12 +1,15 @@
 -- MART: data_quality_log (212), extended with invalid contacts. Grain unchanged: one row per
--- entity per refresh, over every document received so far (its latest version).
---   invalid_email  documents whose email (stores: the manager's, purchases: the customer's) is
---                  present but not an email, as the producer's PII validation judged it (the
---                  *_email_valid column); an absent or empty one is not counted here (customers:
---                  missing_required)
+-- entity per refresh.
+--   invalid_email  documents in the MART (kept) whose email (stores: the manager's, purchases:
+--                  the customer's) is present but not an email, as the producer's PII validation
+--                  judged it (the *_email_valid column); an absent one is not counted
 --   invalid_phone  the same for the phone
 -- Products carry no contacts: always 0. An invalid contact is not a cleaning rule: the document
--- stays in the MART with its validity flag, so these counts say how much of it cannot be reached.
+-- stays in the MART with its validity flag, so these counts say how many of the stores, customers
+-- and purchases the dashboards count cannot be reached. Counted on the MART, not on every
+-- document: duplicates repeat a kept document's person, rejected ones are counted under their
+-- rule, and the MART already holds each kept document's latest version (a scan of one flag column,
+-- where judging every document's latest version again would re-read RAW).
 -- Rows logged before this migration hold 0 in both columns.
 ALTER TABLE piccha_mart.data_quality_log
     ADD COLUMN invalid_email UInt64 AFTER unreadable,
@@ -57,23 +60,21 @@ LEFT JOIN
 ON e.entity = c.entity
 LEFT JOIN
 (
-    -- The latest version of each document that reached RAW is the message document_status names.
     SELECT
         'stores' AS entity,
         countIf(manager_email_ciphertext != '' AND NOT manager_email_valid) AS invalid_email,
         countIf(manager_phone_ciphertext != '' AND NOT manager_phone_valid) AS invalid_phone
-    FROM piccha_staging.stg_stores
-    WHERE (kafka_topic, kafka_partition, kafka_offset) IN
-        (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_mart.document_status WHERE entity = 'stores' AND rejected_by IN ('', 'mart'))
+    FROM piccha_mart.stores
     UNION ALL
-    SELECT 'customers', countIf(has_email AND NOT email_valid), countIf(has_phone AND NOT phone_valid)
-    FROM piccha_staging.stg_customers
-    WHERE (kafka_topic, kafka_partition, kafka_offset) IN
-        (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_mart.document_status WHERE entity = 'customers' AND rejected_by IN ('', 'mart'))
+    SELECT 'customers', countIf(NOT email_valid), countIf(NOT phone_valid)
+    FROM piccha_mart.customers
     UNION ALL
-    SELECT 'purchases', countIf(has_customer_email AND NOT customer_email_valid), countIf(has_customer_phone AND NOT customer_phone_valid)
-    FROM piccha_staging.stg_purchases
-    WHERE (kafka_topic, kafka_partition, kafka_offset) IN
-        (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_mart.document_status WHERE entity = 'purchases' AND rejected_by IN ('', 'mart'))
+    -- NULL when the purchase came without that contact.
+    SELECT 'purchases', countIf(customer_email_valid = false), countIf(customer_phone_valid = false)
+    FROM piccha_mart.purchases
 ) AS v
 ON e.entity = v.entity;
+
+-- It now reads the MART tables too: refreshed after them.
+ALTER TABLE piccha_mart.data_quality_log_rmv MODIFY REFRESH EVERY 1 MINUTE
+DEPENDS ON piccha_mart.document_status_rmv, piccha_mart.stores_rmv, piccha_mart.customers_rmv, piccha_mart.purchases_rmv APPEND;
