@@ -11,6 +11,8 @@ export interface BenchResult {
   readonly baseline?: boolean;
   /** Cases of one benchmark that answer the same question; each group has its own baseline. */
   readonly group?: string;
+  /** What the other columns cannot say: a job's peak memory, latencies as a multiple of a setting. */
+  readonly note?: string;
 }
 
 export interface BenchOptions {
@@ -49,6 +51,7 @@ export interface TableRow {
   p50: string;
   p95: string;
   ratio: string;
+  note: string;
 }
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -68,10 +71,12 @@ export function tableRows(benchmark: string, results: readonly BenchResult[]): T
       benchmark,
       case: result.case,
       size: `${number.format(result.size)} ${result.unit}`,
-      throughput: `${number.format(rate(result))} ${result.unit}/s`,
+      // A case without a duration (a memory figure) has no throughput.
+      throughput: Number.isFinite(rate(result)) ? `${number.format(rate(result))} ${result.unit}/s` : '',
       p50: ms(percentile(result.latenciesMs ?? [], 50)),
       p95: ms(percentile(result.latenciesMs ?? [], 95)),
       ratio: baseline === undefined ? '' : result.baseline ? 'baseline' : ratioText(rate(result) / rate(baseline)),
+      note: result.note ?? '',
     };
   });
 }

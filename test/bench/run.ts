@@ -33,7 +33,7 @@ for (const benchmark of selected) {
   } catch (error) {
     failed += 1;
     process.stderr.write(`${benchmark.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    rows.push({ benchmark: benchmark.name, case: `failed: ${error instanceof Error ? error.message : String(error)}`, size: '', throughput: '', p50: '', p95: '', ratio: '' });
+    rows.push({ benchmark: benchmark.name, case: `failed: ${error instanceof Error ? error.message : String(error)}`, size: '', throughput: '', p50: '', p95: '', ratio: '', note: '' });
   }
 }
 process.stdout.write(`\n${formatRows(rows, 'table')}`);

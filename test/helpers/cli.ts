@@ -12,22 +12,37 @@ export interface CliResult {
 /** Every variable the CLI reads except the shared build cache, cleared so that a developer's shell cannot change a test's outcome. */
 const CLEARED = CONFIG_VARIABLES.filter((name) => name !== 'PICCHA_CACHE_DIR');
 
-/** Runs `piccha` from the sources, as a separate process, the way a user runs it. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+export interface RunningCli {
+  /** What the process wrote to standard output so far. */
+  stdout(): string;
+  /** Sends a signal to the process (SIGINT: Ctrl-C). */
+  kill(signal: NodeJS.Signals): void;
+  /** Settles once the process exited. */
+  readonly result: Promise<CliResult>;
+}
+
+/** Starts `piccha` from the sources, as a separate process, the way a user runs it. */
+export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
   const base = { ...process.env };
   for (const name of CLEARED) delete base[name];
   const root = projectRoot();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'pipeline/cli/main.ts'), ...args], {
-      cwd: root,
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'pipeline/cli/main.ts'), ...args], {
+    cwd: root,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { stdout: () => stdout, kill: (signal) => child.kill(signal), result };
+}
+
+/** Runs `piccha` from the sources, as a separate process, the way a user runs it. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, env).result;
 }

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { PII_ENV_FILE } from '../../pipeline/config/config.js';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { ENTITIES } from '../../pipeline/entities/entities.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { demoEnv, expectationsFromManifest, stopDemoServices, summaryTable } from '../helpers/demo-run.js';
 import { testEnv, testServices } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -69,31 +70,97 @@ describe('piccha CLI', () => {
     expect(result.stdout).toMatch(/MongoDB protocol \(FerretDB\)\s+answering\s+127\.0\.0\.1:\d+/);
   });
 
-  it('runs the demo on the running services: migrations, generated data into MongoDB, produced to Kafka', async () => {
+  it('runs the demo end to end: every stage counted, the counts reconcile with the manifest, the preview shows the MART', async () => {
     const prefix = `demo${Date.now()}`;
-    // The services' own state folder, so that `services up` finds them running; the local PII
-    // keys the demo writes there are removed afterwards, so that no other test sees them.
-    const stateDir = testServices().stateDir;
-    const piiEnv = join(stateDir, PII_ENV_FILE);
-    const hadKeys = existsSync(piiEnv);
-    const result = await runCli(['demo'], testEnv({ PICCHA_STATE_DIR: stateDir, MONGO_DB: prefix, PICCHA_TOPIC_PREFIX: prefix }));
-    if (!hadKeys) rmSync(piiEnv, { force: true });
+    const env = demoEnv(prefix);
+    const result = await runCli(['demo'], env).finally(() => stopDemoServices(env));
     expect(result.stderr).not.toMatch(/^piccha:/m);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+/);
-    expect(result.stdout).toMatch(new RegExp(`${prefix}\\.purchases\\s+\\d{3}\\s`));
-    // services.env names the ClickHouse service: the demo uses it as any command does.
+    // Services the environment names are used, not started; the ClickHouse service is the demo's own.
+    expect(result.stdout).toMatch(/Kafka broker\s+127\.0\.0\.1:\d+\s+set by KAFKA_BROKERS/);
     expect(result.stdout).toMatch(/ClickHouse\s+ClickHouse server at http:\/\/127\.0\.0\.1:\d+, version 26\./);
     expect(result.stdout).toMatch(new RegExp(`== ingest → ClickHouse RAW[\\s\\S]*${prefix}\\.purchases\\s+\\d{3}\\s`));
-    expect(result.stdout).toMatch(/\d+ rejected into piccha_raw\.rejected/);
-    const preview = /preview\s+(\S+\.html)/.exec(result.stdout)?.[1] ?? '';
+
+    const expected = await expectationsFromManifest(prefix);
+    const table = summaryTable(result.stdout);
+    for (const entity of ENTITIES) {
+      const row = table[entity];
+      const want = expected[entity];
+      expect(row.mongodb, entity).toBe(want.documents);
+      expect(row.documents, entity).toBe(want.documents);
+      expect(row.duplicates, entity).toBe(want.duplicates);
+      expect(row.rejected, entity).toBe(want.rejected);
+      expect(row.mart, entity).toBe(want.mart);
+      // Exactly once into RAW: every message on the topic is a RAW row or a refusal.
+      expect(row.raw + row.raw_rejected, entity).toBe(row.kafka);
+      expect(row.kafka + row.dead_letters, entity).toBeGreaterThanOrEqual(row.documents);
+    }
+    // The light profile has defects of every kind: the figures above are not all trivially equal.
+    expect(expected.purchases.rejected).toBeGreaterThan(0);
+    expect(result.stdout).toMatch(/^reconciled\s+all \d+ identities hold$/m);
+    expect(result.stdout).toMatch(/^alert\s+Дубликаты > 50%: ok$/m);
+
+    const preview = /^preview\s+(\S+\.html)$/m.exec(result.stdout)?.[1] ?? '';
     const page = readFileSync(preview, 'utf8');
     const data = JSON.parse(/<script id="piccha-data" type="application\/json">(.*?)<\/script>/s.exec(page)?.[1] ?? '[]') as { title: string; panels: { title: string; rows: unknown[][] }[] }[];
-    // Generated, produced, ingested and refreshed: the sales dashboard counts the purchases that reached the MART.
+    // The sales dashboard counts exactly the purchases the MART kept.
     const purchases = data.find((dashboard) => dashboard.title === 'Пикча — продажи')?.panels.find((panel) => panel.title === 'Покупки')?.rows[0]?.[0];
-    expect(Number(purchases)).toBeGreaterThan(150);
+    expect(Number(purchases)).toBe(expected.purchases.mart);
     expect(result.stdout).toMatch(/provisioning\s+\S+grafana\/provisioning/);
-  }, 120_000);
+  }, 240_000);
+
+  it('demo --dirty duplicates: the duplicates alert fires once its pending period has passed, printed without a Telegram token', async () => {
+    const prefix = `dups${Date.now()}`;
+    const env = demoEnv(prefix);
+    const result = await runCli(['demo', '--dirty', 'duplicates'], env).finally(() => stopDemoServices(env));
+    expect(result.stderr).not.toMatch(/^piccha:/m);
+    expect(result.code).toBe(0);
+    const expected = await expectationsFromManifest(prefix);
+    const table = summaryTable(result.stdout);
+    for (const entity of ENTITIES) {
+      expect(table[entity].duplicates, entity).toBe(expected[entity].duplicates);
+      expect(table[entity].mart, entity).toBe(expected[entity].mart);
+    }
+    const percent = (expected.purchases.duplicates / expected.purchases.documents) * 100;
+    expect(percent).toBeGreaterThan(50);
+    expect(result.stdout).toContain(`duplicates_log: ${percent.toFixed(1)}%`);
+    expect(result.stdout).toMatch(/Дубликаты > 50%: pending; evaluating again in \d+ s/);
+    expect(result.stdout).toContain('--- Telegram message (not sent: TELEGRAM_BOT_TOKEN is not set) ---');
+    expect(result.stdout).toContain(`• purchases: дубликатов ${percent.toFixed(1)}% (порог 50%)`);
+    expect(result.stdout).toMatch(/^alert\s+Дубликаты > 50%: firing \(4\)$/m);
+    expect(result.stdout).toMatch(/^notifications\s+1 sent by this run$/m);
+    expect(result.stdout).toMatch(/^reconciled\s+all \d+ identities hold$/m);
+  }, 420_000);
+
+  it('demo --follow: fresh purchases flow into the MART until Ctrl-C, which stops cleanly with reconciled counts', async () => {
+    const prefix = `follow${Date.now()}`;
+    const env = demoEnv(prefix);
+    const demo = startCli(['demo', '--follow', '--rate', '20', '--refresh-seconds', '3'], env);
+    try {
+      const started = Date.now();
+      // Two periodic refreshes while following: the stream runs, and the MART moved meanwhile.
+      while ((demo.stdout().match(/ written \d+ {2}MART purchases \d+/g) ?? []).length < 2 && Date.now() - started < 200_000) await delay(500);
+      demo.kill('SIGINT');
+      const result = await demo.result;
+      expect(result.stderr).not.toMatch(/^piccha:/m);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('stopping: the last writes');
+      const before = summaryTable(result.stdout, 'first');
+      const after = summaryTable(result.stdout, 'last');
+      const written = Number(/== stopped after (\d+) fresh purchases/.exec(result.stdout)?.[1]);
+      expect(written).toBeGreaterThan(0);
+      // Every fresh purchase is a MongoDB document, judged once; the MART grew.
+      expect(after.purchases.mongodb).toBe(before.purchases.mongodb + written);
+      expect(after.purchases.documents).toBe(after.purchases.mongodb);
+      expect(after.purchases.mart).toBeGreaterThan(before.purchases.mart);
+      expect(result.stdout.split('\n== summary\n')).toHaveLength(3);
+      expect(result.stdout).toMatch(/reconciled\s+all \d+ identities hold\n$/);
+    } finally {
+      demo.kill('SIGKILL');
+      await demo.result.catch(() => undefined);
+      await stopDemoServices(env);
+    }
+  }, 360_000);
 
   it('says when no service was started, and exits non-zero', async () => {
     const state = makeTempDir('cli');

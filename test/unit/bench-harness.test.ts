@@ -13,12 +13,12 @@ describe('bench harness', () => {
     const rows = tableRows('insert', [
       { case: 'single', size: 1000, unit: 'rows', seconds: 2, latenciesMs: [1, 2, 3], baseline: true },
       { case: 'batched', size: 100_000, unit: 'rows', seconds: 1 },
-      { case: 'slower', size: 1000, unit: 'rows', seconds: 26 },
+      { case: 'slower', size: 1000, unit: 'rows', seconds: 26, note: 'peak RSS 80 MiB' },
     ]);
     expect(rows).toEqual([
-      { benchmark: 'insert', case: 'single', size: '1,000 rows', throughput: '500 rows/s', p50: '2.00 ms', p95: '3.00 ms', ratio: 'baseline' },
-      { benchmark: 'insert', case: 'batched', size: '100,000 rows', throughput: '100,000 rows/s', p50: '', p95: '', ratio: '200.0×' },
-      { benchmark: 'insert', case: 'slower', size: '1,000 rows', throughput: '38 rows/s', p50: '', p95: '', ratio: '0.077×' },
+      { benchmark: 'insert', case: 'single', size: '1,000 rows', throughput: '500 rows/s', p50: '2.00 ms', p95: '3.00 ms', ratio: 'baseline', note: '' },
+      { benchmark: 'insert', case: 'batched', size: '100,000 rows', throughput: '100,000 rows/s', p50: '', p95: '', ratio: '200.0×', note: '' },
+      { benchmark: 'insert', case: 'slower', size: '1,000 rows', throughput: '38 rows/s', p50: '', p95: '', ratio: '0.077×', note: 'peak RSS 80 MiB' },
     ]);
   });
 

@@ -2,21 +2,13 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Command } from 'commander';
 import { ALERT_RULES, RULE_GROUP } from '../../../dashboards/alerting/rules.js';
-import { runCheck, type CheckReport, type Notifier } from '../../alerts/check.js';
+import { runCheck, type CheckReport } from '../../alerts/check.js';
 import { AlertStateFile } from '../../alerts/state.js';
-import { printingNotifier, telegramNotifier } from '../../alerts/notifiers.js';
+import { notifierFor } from '../../alerts/notifiers.js';
 import { openClickHouse } from '../../clickhouse/connect.js';
-import type { Config } from '../../config/config.js';
 import { UserError } from '../../errors/user-error.js';
 import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
-
-function notifierFor(config: Config): Notifier {
-  const { botToken, chatId, apiUrl } = config.telegram;
-  if (botToken === undefined) return printingNotifier((text) => process.stdout.write(text));
-  if (chatId === undefined) throw new UserError('TELEGRAM_CHAT_ID is required when TELEGRAM_BOT_TOKEN is set');
-  return telegramNotifier({ apiUrl, token: botToken, chatId });
-}
 
 function printReport(report: CheckReport, at: Date): void {
   for (const rule of report.rules) {
