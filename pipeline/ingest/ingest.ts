@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
@@ -72,10 +71,10 @@ function deferred(): Deferred {
 
 export class KafkaUnavailable extends UserError {}
 
+/** How long a failing ingest waits for the Kafka clients to disconnect. */
+const GIVING_UP_GRACE_MS = 5000;
 /** Messages decoded between two yields to the event loop. */
 const DECODE_SLICE = 500;
-/** Flushes at a time: ClickHouse parses and writes each insert on a thread of its own, as its Kafka engine does per consumer. */
-const CONCURRENT_FLUSHES = Math.max(2, Math.min(4, availableParallelism()));
 /** Messages of one batch handed to the flush queue together: small enough that decoding the next chunk overlaps the insert of this one. */
 const CHUNK_MESSAGES = 2000;
 
@@ -168,12 +167,10 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     if (!event.payload.restart) failure.error ??= kafkaSetup(event.payload.error);
   });
 
-  // Each flush takes everything waiting when it starts. Several run at once, each its own
-  // inserts: a partition is never in two of them, since its next chunk joins the queue only
-  // once the flush of the one before has ended.
+  // One flush at a time, of everything that is waiting when it starts.
   let waiting: Waiting[] = [];
   let waitingMessages = 0;
-  let flushesInFlight = 0;
+  let flushing = false;
   let scheduled = false;
 
   const flush = async (): Promise<void> => {
@@ -213,21 +210,21 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   };
 
   const schedule = () => {
-    if (flushesInFlight >= CONCURRENT_FLUSHES || scheduled) return;
+    if (flushing || scheduled) return;
     scheduled = true;
     // The batches of one fetch reach eachBatch together: let them all arrive, then flush them as one.
     setImmediate(() => {
       scheduled = false;
-      // Flushes that started meanwhile (full batches) reschedule when they end.
-      if (waiting.length === 0 || flushesInFlight >= CONCURRENT_FLUSHES) return;
+      // A flush that started meanwhile (a full batch) reschedules when it ends.
+      if (waiting.length === 0 || flushing) return;
       startFlush();
     });
   };
 
   const startFlush = () => {
-    flushesInFlight += 1;
+    flushing = true;
     void flush().finally(() => {
-      flushesInFlight -= 1;
+      flushing = false;
       touched();
       if (waiting.length > 0) schedule();
     });
@@ -238,7 +235,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     const item: Waiting = { topic, partition, records, lastOffset, done: deferred() };
     waiting.push(item);
     waitingMessages += records.length;
-    if (waitingMessages >= options.maxBatchRows && flushesInFlight < CONCURRENT_FLUSHES) startFlush();
+    if (waitingMessages >= options.maxBatchRows && !flushing) startFlush();
     else schedule();
     return item.done;
   };
@@ -308,6 +305,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     options.onProgress({ topics });
   }, 1000);
 
+  let givingUp = false;
   try {
     try {
       await consumer.connect();
@@ -321,20 +319,29 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       if (failure.error) throw failure.error;
       if (options.signal?.aborted === true) break;
       // Only while idle: during a flush the ingest is not talking to Kafka, which is no fault of Kafka's.
-      if (flushesInFlight === 0 && waiting.length === 0 && Date.now() - lastKafkaContact > options.deadlineMs) {
+      if (!flushing && waiting.length === 0 && Date.now() - lastKafkaContact > options.deadlineMs) {
         throw new KafkaUnavailable(`Kafka (KAFKA_BROKERS) has not answered for ${Math.round((Date.now() - lastKafkaContact) / 1000)} s; giving up (the deadline is ${options.deadlineMs} ms); nothing unwritten was committed`);
       }
-      if (!options.follow && flushesInFlight === 0 && waiting.length === 0) {
+      if (!options.follow && !flushing && waiting.length === 0) {
         const done = await caughtUp(admin, options.groupId, ends).catch(() => false);
         if (done) break;
       }
       await sleep(200, undefined, { signal: options.signal }).catch(() => undefined);
     }
+  } catch (error) {
+    givingUp = true;
+    throw error;
   } finally {
     clearInterval(progressTimer);
     // disconnect() waits for eachBatch calls in progress, hence for their flush and commit.
-    await consumer.disconnect().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'Kafka consumer did not disconnect cleanly'));
-    await admin.disconnect().catch(() => undefined);
+    const disconnected = Promise.all([
+      consumer.disconnect().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'Kafka consumer did not disconnect cleanly')),
+      admin.disconnect().catch(() => undefined),
+    ]);
+    // Giving up, a consumer still reconnecting to a broker that is gone may never finish leaving
+    // its group: nothing unwritten was committed, so stop waiting after a while.
+    if (givingUp) await Promise.race([disconnected, new Promise((resolve) => setTimeout(resolve, GIVING_UP_GRACE_MS).unref())]);
+    else await disconnected;
   }
   // Set by a callback while disconnecting, which control flow analysis cannot see.
   const late = failure.error as Error | undefined;

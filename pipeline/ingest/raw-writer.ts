@@ -57,7 +57,6 @@ export class RawWriter {
   }
 
   async write(messages: readonly { topic: string; partition: number; offset: number; decoded: Decoded }[]): Promise<FlushResult> {
-    // Flushes run side by side (on different partitions): each knows its own number.
     const flush = (this.flushes += 1);
     const byTable = new Map<string, { topic: string; partition: number; offset: number; row: Row }[]>();
     for (const { topic, partition, offset, decoded } of messages) {
