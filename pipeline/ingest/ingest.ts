@@ -256,9 +256,10 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
 
   /**
    * A batch is cut into chunks, and each chunk is flushed while the next one is decoded, so that
-   * JSON parsing here and ClickHouse's parsing and writing (on threads of its own) overlap. Chunks of a partition are written in offset order, one after the other: a
-   * chunk waits for the previous one's flush before it joins the queue, and none follows a chunk
-   * that was not written. The batch's eachBatch call lasts until its last chunk is written and
+   * JSON parsing here and ClickHouse's parsing and writing (on threads of its own) overlap.
+   * Chunks of a partition are written in offset order, one after the other: a chunk waits for
+   * the previous one's flush before it joins the queue, and none follows a chunk that was not
+   * written. The batch's eachBatch call lasts until its last chunk is written and
    * committed, so a rebalance still never finds a write of this member in flight.
    */
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
@@ -281,8 +282,12 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       const decoded: Decoded[] = [];
       for (const message of chunk) {
         decoded.push(decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles));
-        // A chunk takes a while to decode: let heartbeats, other partitions' chunks and finished flushes through meanwhile.
-        if (decoded.length % DECODE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+        // A chunk takes a while to decode: let other partitions' chunks and finished flushes through
+        // meanwhile, and keep the group's session alive (kafkajs sends at most one heartbeat a second).
+        if (decoded.length % DECODE_SLICE === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          await payload.heartbeat().catch(() => undefined);
+        }
       }
       if (!(await settle())) return;
       // Stop early in a rebalance or a failure: what is not written yet is fetched again by whoever owns the partition.
