@@ -103,12 +103,17 @@ async function startServices(context: ServiceContext, options: UpOptions, timeou
   const records = readRunFile(context.layout.runFile);
   const results = new Map<string, ServiceStatus>();
   const toStart: LocalService[] = [];
+  // A service that stopped comes back on the ports it had, when they are free: clients that read services.env before still find it.
+  const previousPorts = new Map<string, Readonly<Record<string, number>>>();
   for (const service of selected) {
     const status = await statusOf(context, service, records[service.name]);
     if (status.state === 'answering') results.set(service.name, { ...status, reused: true });
     else {
       const stale = records[service.name];
-      if (stale) await stopProcess(stale.pid, stale.marker);
+      if (stale) {
+        await stopProcess(stale.pid, stale.marker);
+        previousPorts.set(service.name, stale.ports);
+      }
       delete records[service.name];
       toStart.push(service);
     }
@@ -121,7 +126,7 @@ async function startServices(context: ServiceContext, options: UpOptions, timeou
   for (const service of toStart) {
     const ports: Record<string, number> = {};
     for (const [role, preferred] of Object.entries(service.preferredPorts)) {
-      ports[role] = await portPreferring(options.ports === 'random' ? undefined : preferred, taken);
+      ports[role] = await portPreferring(previousPorts.get(service.name)?.[role] ?? (options.ports === 'random' ? undefined : preferred), taken);
       taken.add(ports[role]);
     }
     const record = await service.start(context, ports);

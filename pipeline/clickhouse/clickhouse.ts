@@ -47,6 +47,35 @@ export function toJsonEachRow(rows: readonly Row[]): string {
   return body;
 }
 
+/**
+ * Rows that all name the same columns in the same order, with no undefined value, as
+ * JSONCompactEachRow (one JSON array per row): half the bytes of JSONEachRow for RAW's
+ * rows, and less for ClickHouse to parse. Undefined when the rows differ, since an absent
+ * key means the column's default, which an array cannot say. Column names are listed
+ * unquoted, so only plain ones qualify.
+ */
+const PLAIN_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function toJsonCompactEachRow(rows: readonly Row[]): { columns: string[]; body: string } | undefined {
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  const columns = Object.keys(first);
+  if (!columns.every((column) => PLAIN_COLUMN.test(column))) return undefined;
+  const values: unknown[] = new Array<unknown>(columns.length);
+  let body = '';
+  for (const row of rows) {
+    let index = 0;
+    for (const key in row) {
+      const value = row[key];
+      if (key !== columns[index] || value === undefined) return undefined;
+      values[index++] = value;
+    }
+    if (index !== columns.length) return undefined;
+    body += `${JSON.stringify(values)}\n`;
+  }
+  return { columns, body };
+}
+
 export function parseJsonEachRow<T>(text: string): T[] {
   const rows: T[] = [];
   for (const line of text.split('\n')) if (line !== '') rows.push(JSON.parse(line) as T);

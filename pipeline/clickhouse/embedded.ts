@@ -6,6 +6,7 @@ import {
   assertTableName,
   parseJsonEachRow,
   SHARED_SETTINGS,
+  toJsonCompactEachRow,
   toJsonEachRow,
   type ClickHouse,
   type InsertSettings,
@@ -87,7 +88,9 @@ export class EmbeddedClickHouse implements ClickHouse {
   async insert(table: string, rows: readonly Row[], settings: InsertSettings = {}): Promise<void> {
     assertTableName(table);
     if (rows.length === 0) return;
-    await this.session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow', settings: { ...settings } });
+    const compact = toJsonCompactEachRow(rows);
+    if (compact !== undefined) await this.session.insert({ table, values: Buffer.from(compact.body), format: 'JSONCompactEachRow', columns: compact.columns, settings: { ...settings } });
+    else await this.session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow', settings: { ...settings } });
   }
 
   close(): Promise<void> {

@@ -71,8 +71,12 @@ function deferred(): Deferred {
 
 export class KafkaUnavailable extends UserError {}
 
+/** How long a failing ingest waits for the Kafka clients to disconnect. */
+const GIVING_UP_GRACE_MS = 5000;
 /** Messages decoded between two yields to the event loop. */
 const DECODE_SLICE = 500;
+/** Messages of one batch handed to the flush queue together: small enough that decoding the next chunk overlaps the insert of this one. */
+const CHUNK_MESSAGES = 2000;
 
 const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`, { cause: error });
 
@@ -166,7 +170,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   // One flush at a time, of everything that is waiting when it starts.
   let waiting: Waiting[] = [];
   let waitingMessages = 0;
-  let flushing: Promise<void> | undefined;
+  let flushing = false;
   let scheduled = false;
 
   const flush = async (): Promise<void> => {
@@ -206,61 +210,94 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   };
 
   const schedule = () => {
-    if (flushing !== undefined || scheduled) return;
+    if (flushing || scheduled) return;
     scheduled = true;
     // The batches of one fetch reach eachBatch together: let them all arrive, then flush them as one.
     setImmediate(() => {
       scheduled = false;
       // A flush that started meanwhile (a full batch) reschedules when it ends.
-      if (waiting.length === 0 || flushing !== undefined) return;
-      flushing = flush().finally(() => {
-        flushing = undefined;
-        touched();
-        if (waiting.length > 0) schedule();
-      });
+      if (waiting.length === 0 || flushing) return;
+      startFlush();
     });
   };
 
+  const startFlush = () => {
+    flushing = true;
+    void flush().finally(() => {
+      flushing = false;
+      touched();
+      if (waiting.length > 0) schedule();
+    });
+  };
+
+  /** Hands decoded messages to the flush queue; settles once they are written and committed. */
+  const enqueue = (topic: string, partition: number, records: { offset: number; decoded: Decoded }[], lastOffset: string): Deferred => {
+    const item: Waiting = { topic, partition, records, lastOffset, done: deferred() };
+    waiting.push(item);
+    waitingMessages += records.length;
+    if (waitingMessages >= options.maxBatchRows && !flushing) startFlush();
+    else schedule();
+    return item.done;
+  };
+
+  /** Waits for a chunk's flush, heartbeating meanwhile so that the group keeps the partitions here; false if it was not written. */
+  const written = async (done: Deferred, payload: EachBatchPayload): Promise<boolean> => {
+    let settled = false;
+    const settledPromise = done.promise.then(
+      () => true,
+      () => false,
+    ).finally(() => (settled = true));
+    while (!settled) {
+      await Promise.race([settledPromise, sleep(1000)]);
+      if (!settled) await payload.heartbeat().catch(() => undefined);
+    }
+    return settledPromise;
+  };
+
+  /**
+   * A batch is cut into chunks, and each chunk is flushed while the next one is decoded, so that
+   * JSON parsing here and ClickHouse's parsing and writing (on threads of its own) overlap.
+   * Chunks of a partition are written in offset order, one after the other: a chunk waits for
+   * the previous one's flush before it joins the queue, and none follows a chunk that was not
+   * written. The batch's eachBatch call lasts until its last chunk is written and
+   * committed, so a rebalance still never finds a write of this member in flight.
+   */
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     if (batch.isEmpty() || failure.error !== undefined) return;
-    const records: { offset: number; decoded: Decoded }[] = [];
-    for (const message of batch.messages) {
-      records.push({
-        offset: Number(message.offset),
-        decoded: decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles),
-      });
-      // A large batch takes seconds to decode: let heartbeats and other batches through meanwhile.
-      if (records.length % DECODE_SLICE === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        await payload.heartbeat().catch(() => undefined);
-      }
-    }
-    const item: Waiting = { topic: batch.topic, partition: batch.partition, records, lastOffset: batch.lastOffset(), done: deferred() };
-    waiting.push(item);
-    waitingMessages += records.length;
+    const chunkSize = Math.max(1, Math.min(options.maxBatchRows, CHUNK_MESSAGES));
     lags.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
-    if (waitingMessages >= options.maxBatchRows && flushing === undefined) {
-      flushing = flush().finally(() => {
-        flushing = undefined;
-        touched();
-        if (waiting.length > 0) schedule();
-      });
-    } else schedule();
-    // Heartbeats while a slow insert is retried, so that the group does not give the partitions away meanwhile.
-    let settled = false;
-    const done = item.done.promise.finally(() => (settled = true));
-    while (!settled) {
-      await Promise.race([done.catch(() => undefined), sleep(1000)]);
-      if (!settled) await payload.heartbeat().catch(() => undefined);
+    const messages = batch.messages;
+    const chunks: (typeof messages)[] = [];
+    for (let start = 0; start < messages.length; start += chunkSize) chunks.push(messages.slice(start, start + chunkSize));
+    let pending: { done: Deferred; lastOffset: string } | undefined;
+    const settle = async (): Promise<boolean> => {
+      if (pending === undefined) return true;
+      if (!(await written(pending.done, payload))) return false;
+      payload.resolveOffset(pending.lastOffset);
+      pending = undefined;
+      return true;
+    };
+    for (const [index, chunk] of chunks.entries()) {
+      const decoded: Decoded[] = [];
+      for (const message of chunk) {
+        decoded.push(decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles));
+        // A chunk takes a while to decode: let other partitions' chunks and finished flushes through
+        // meanwhile, and keep the group's session alive (kafkajs sends at most one heartbeat a second).
+        if (decoded.length % DECODE_SLICE === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          await payload.heartbeat().catch(() => undefined);
+        }
+      }
+      if (!(await settle())) return;
+      // Stop early in a rebalance or a failure: what is not written yet is fetched again by whoever owns the partition.
+      if (failure.error !== undefined || rebalancing || !payload.isRunning() || payload.isStale()) return;
+      const records = decoded.map((one, at) => ({ offset: Number(chunk[at]?.offset), decoded: one }));
+      // The batch's own last offset for its last chunk: it may lie past the last message (a transaction marker).
+      const lastOffset = index === chunks.length - 1 ? batch.lastOffset() : (chunk[chunk.length - 1]?.offset ?? batch.lastOffset());
+      pending = { done: enqueue(batch.topic, batch.partition, records, lastOffset), lastOffset };
     }
-    try {
-      await done;
-    } catch {
-      // Not written: leave the offsets unresolved, so that these messages are fetched again.
-      return;
-    }
-    payload.resolveOffset(batch.lastOffset());
+    await settle();
   };
 
   const progressTimer = setInterval(() => {
@@ -273,6 +310,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     options.onProgress({ topics });
   }, 1000);
 
+  let givingUp = false;
   try {
     try {
       await consumer.connect();
@@ -286,20 +324,29 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       if (failure.error) throw failure.error;
       if (options.signal?.aborted === true) break;
       // Only while idle: during a flush the ingest is not talking to Kafka, which is no fault of Kafka's.
-      if (flushing === undefined && waiting.length === 0 && Date.now() - lastKafkaContact > options.deadlineMs) {
+      if (!flushing && waiting.length === 0 && Date.now() - lastKafkaContact > options.deadlineMs) {
         throw new KafkaUnavailable(`Kafka (KAFKA_BROKERS) has not answered for ${Math.round((Date.now() - lastKafkaContact) / 1000)} s; giving up (the deadline is ${options.deadlineMs} ms); nothing unwritten was committed`);
       }
-      if (!options.follow && flushing === undefined && waiting.length === 0) {
+      if (!options.follow && !flushing && waiting.length === 0) {
         const done = await caughtUp(admin, options.groupId, ends).catch(() => false);
         if (done) break;
       }
       await sleep(200, undefined, { signal: options.signal }).catch(() => undefined);
     }
+  } catch (error) {
+    givingUp = true;
+    throw error;
   } finally {
     clearInterval(progressTimer);
     // disconnect() waits for eachBatch calls in progress, hence for their flush and commit.
-    await consumer.disconnect().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'Kafka consumer did not disconnect cleanly'));
-    await admin.disconnect().catch(() => undefined);
+    const disconnected = Promise.all([
+      consumer.disconnect().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'Kafka consumer did not disconnect cleanly')),
+      admin.disconnect().catch(() => undefined),
+    ]);
+    // Giving up, a consumer still reconnecting to a broker that is gone may never finish leaving
+    // its group: nothing unwritten was committed, so stop waiting after a while.
+    if (givingUp) await Promise.race([disconnected, new Promise((resolve) => setTimeout(resolve, GIVING_UP_GRACE_MS).unref())]);
+    else await disconnected;
   }
   // Set by a callback while disconnecting, which control flow analysis cannot see.
   const late = failure.error as Error | undefined;

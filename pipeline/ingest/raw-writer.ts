@@ -52,12 +52,12 @@ export class RawWriter {
     this.stored.reset();
   }
 
-  private stopHere(point: FaultPoint): void {
-    if (this.fault?.point === point && this.fault.flush === this.flushes) process.kill(process.pid, 'SIGKILL');
+  private stopHere(point: FaultPoint, flush: number): void {
+    if (this.fault?.point === point && this.fault.flush === flush) process.kill(process.pid, 'SIGKILL');
   }
 
   async write(messages: readonly { topic: string; partition: number; offset: number; decoded: Decoded }[]): Promise<FlushResult> {
-    this.flushes += 1;
+    const flush = (this.flushes += 1);
     const byTable = new Map<string, { topic: string; partition: number; offset: number; row: Row }[]>();
     for (const { topic, partition, offset, decoded } of messages) {
       for (const { table, row } of decoded.rows) {
@@ -72,8 +72,8 @@ export class RawWriter {
     for (const table of INGEST_TABLES) {
       const candidates = byTable.get(table);
       if (candidates === undefined) continue;
-      if (first) this.stopHere('before-insert');
-      else this.stopHere('between-inserts');
+      if (first) this.stopHere('before-insert', flush);
+      else this.stopHere('between-inserts', flush);
       first = false;
       const rows = await retryUntilDeadline(
         async () => {
@@ -103,7 +103,7 @@ export class RawWriter {
         }
       }
     }
-    this.stopHere('after-insert');
+    this.stopHere('after-insert', flush);
     const skipped = new Map<string, number>();
     for (const { topic } of skippedOffsets.values()) skipped.set(topic, (skipped.get(topic) ?? 0) + 1);
     return { written, skipped };

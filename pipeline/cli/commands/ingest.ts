@@ -98,6 +98,10 @@ export function ingestCommand(): Command {
         const rejected = Object.values(summary.topics).reduce((sum, counts) => sum + counts.rejected, 0);
         const kinds = Object.entries(summary.rejectedByKind).map(([kind, count]) => `${kind} ${count}`).join(', ');
         process.stdout.write(`${rejected} rejected into piccha_raw.rejected${rejected > 0 ? ` (${kinds})` : ''}\n`);
+      } catch (error) {
+        // A Kafka client still reconnecting in the background must not keep a failed ingest alive.
+        setTimeout(() => process.exit(1), 2000).unref();
+        throw error;
       } finally {
         progress.stop();
         process.off('SIGINT', stop);

@@ -1,59 +1,26 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
 import type { ClickHouse } from '../../../pipeline/clickhouse/clickhouse.js';
 import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
 import { ENTITIES, type Entity } from '../../../pipeline/entities/entities.js';
-import { DIRTY_PROFILES } from '../../../pipeline/generate/defects.js';
-import { generateDocuments } from '../../../pipeline/generate/generator.js';
-import { newManifest } from '../../../pipeline/generate/manifest.js';
 import { decode, type TopicRoles } from '../../../pipeline/ingest/decode.js';
 import { ingest } from '../../../pipeline/ingest/ingest.js';
 import { INSERT_SETTINGS } from '../../../pipeline/ingest/raw-writer.js';
 import { RAW_DATABASE } from '../../../pipeline/ingest/raw-tables.js';
 import { createKafka } from '../../../pipeline/kafka/client.js';
 import { createLogger } from '../../../pipeline/log/logger.js';
-import { generateKeys, keyringFrom } from '../../../pipeline/pii/keys.js';
-import { contentHash } from '../../../pipeline/load/mongo-writer.js';
-import { protectDocument } from '../../../pipeline/pii/protect.js';
-import { SCHEMA_VERSION, type Envelope } from '../../../pipeline/produce/envelope.js';
+import { SCHEMA_VERSION } from '../../../pipeline/produce/envelope.js';
 import { ensureTopics, topicNames, type TopicNames } from '../../../pipeline/produce/topics.js';
+import type { Kafka } from 'kafkajs';
 import { withLocalServices } from '../../helpers/local-services.js';
+import { fillPurchases } from '../../helpers/purchase-envelopes.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
 import { nativeKafkaEngine } from './native-kafka-engine.js';
 
 const PARTITIONS = 3;
 const logger = createLogger('warn');
-
-/** Purchase envelopes exactly as the producer writes them (PII protected), sent straight to the topic. */
-export async function fillTopic(kafka: Kafka, topics: TopicNames, purchases: number, seed: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topics, PARTITIONS);
-  await admin.disconnect();
-  const keys = generateKeys();
-  const keyring = keyringFrom({ PICCHA_PII_KEYS: `${keys.keyId}:${keys.key}`, PICCHA_PII_INDEX_KEY: keys.indexKey });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  let messages: Message[] = [];
-  const flush = async () => {
-    if (messages.length > 0) await producer.send({ topic: topics.entities.purchases, messages, acks: -1, compression: CompressionTypes.GZIP });
-    messages = [];
-  };
-  const now = new Date().toISOString();
-  const options = { seed, now: Date.now(), days: 90, counts: { stores: 45, products: 20, customers: 45, purchases }, defects: DIRTY_PROFILES.none ?? { rates: {}, maxCopies: 1 } };
-  for (const { entity, document } of generateDocuments(options, newManifest({ seed, now, days: 90, profile: 'none', rates: {}, max_copies: 1 }))) {
-    if (entity !== 'purchases') continue;
-    const sourceId = String(document.source_id);
-    const envelope: Envelope = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, op: 'upsert', emitted_at: now, loaded_at: now, pii_key_id: keyring.active.id, content_hash: contentHash(document), document: protectDocument(entity, sourceId, document, keyring) };
-    messages.push({ key: String(document.purchase_id), value: JSON.stringify(envelope) });
-    if (messages.length >= 1000) await flush();
-  }
-  await flush();
-  await producer.disconnect();
-}
 
 async function countOf(clickhouse: ClickHouse, table: string, topic: string): Promise<number> {
   const [row] = await clickhouse.query<{ n: string }>(`SELECT count() AS n FROM ${table} WHERE kafka_topic = {topic:String}`, { topic });
@@ -121,7 +88,7 @@ export const ingestBenchmark: Benchmark = {
       try {
         await migrate(clickhouse, readMigrations(defaultMigrationsDir()));
         const topics = topicNames(`bench-ingest-${Date.now()}`);
-        await fillTopic(kafka, topics, purchases, 5);
+        await fillPurchases(kafka, topics, purchases, 5, PARTITIONS);
         const results: BenchResult[] = [];
         const native3 = await runNative(clickhouse, brokers, topics, purchases, PARTITIONS);
         results.push({ case: `ClickHouse Kafka engine, ${PARTITIONS} consumers`, size: purchases, unit: 'purchases', seconds: native3 / 1000, baseline: true });
