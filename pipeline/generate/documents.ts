@@ -146,8 +146,11 @@ export function makeCustomer(random: Random, context: GenerationContext, positio
 /** A moment inside the store's opening hours on one of the last `days` days, never after `now`. */
 function purchaseTime(random: Random, context: GenerationContext): number {
   const today = localMidnight(context.now);
+  // Before today's opening there is no trading today yet: the window ends yesterday instead,
+  // else `--days 1` early in the morning would draw only instants after `now`, for ever.
+  const latest = today + openingHoursOn(localWeekday(today + DAY_MS / 2)).open * 3_600_000 <= context.now ? today : today - DAY_MS;
   for (;;) {
-    const day = today - random.int(0, context.days - 1) * DAY_MS;
+    const day = latest - random.int(0, context.days - 1) * DAY_MS;
     const { open, close } = openingHoursOn(localWeekday(day + DAY_MS / 2));
     const instant = day + open * 3_600_000 + random.int(0, (close - open) * 3600 - 1) * 1000;
     if (instant <= context.now) return instant;

@@ -29,13 +29,13 @@ export const PII_POLICY: Readonly<Record<Entity, readonly PiiField[]>> = {
 
 /**
  * Identifiers (dotted paths, `*` for an array position) that are shaped like phone numbers but name no person (a barcode, a company's
- * tax number): the producer's scan for personal data outside the policy leaves them alone.
+ * tax number, a loyalty card number: a pseudonymous card id, which RAW types as text, not a contact): the producer's scan for personal data outside the policy leaves them alone.
  */
 export const NOT_PII: Readonly<Record<Entity, readonly string[]>> = {
   stores: [],
   products: ['barcode', 'manufacturer.inn'],
-  customers: [],
-  purchases: ['items.*.barcode', 'items.*.manufacturer.inn'],
+  customers: ['loyalty_card_number'],
+  purchases: ['items.*.barcode', 'items.*.manufacturer.inn', 'customer.loyalty_card_number'],
 };
 
 /** Whether a dotted path matches one of the patterns, `*` standing for any array position. */

@@ -159,6 +159,18 @@ describe('generate', () => {
     }
   }, 60_000);
 
+  it('--days 1 before the stores open: purchases from the day before, none after now (once it never ended)', () => {
+    const early = Date.parse('2026-11-26T02:00:00Z');
+    const opensAt = openingHoursOn(new Date(early).getUTCDay()).open;
+    expect(new Date(early + 3 * 3_600_000).getUTCHours()).toBeLessThan(opensAt);
+    const { byEntity } = generateAll(options({ now: early, days: 1, counts: { stores: 3, products: 3, customers: 3, purchases: 50 } }));
+    for (const purchase of byEntity.purchases) {
+      const at = Date.parse(purchase.purchase_datetime as string);
+      expect(at).toBeLessThanOrEqual(early);
+      expect(at).toBeGreaterThan(early - 2 * 86_400_000);
+    }
+  });
+
   it('the duplicates profile makes duplicates more than half of the purchases', () => {
     const { manifest } = generateAll(options({ defects: DIRTY_PROFILES.duplicates ?? { rates: {}, maxCopies: 1 } }));
     const duplicates = (manifest.defects.exact_duplicate?.purchases?.count ?? 0) + (manifest.defects.key_duplicate?.purchases?.count ?? 0);

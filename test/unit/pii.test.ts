@@ -171,4 +171,14 @@ describe('protectDocument', () => {
     const purchase = { purchase_id: 'o', items: [{ barcode: '4601234567890', manufacturer: { inn: '7701234567' } }] };
     expect(protectDocument('purchases', 'p-1', purchase, keys)).toEqual(purchase);
   });
+
+  it('leaves a loyalty card number of digits alone (the generator makes one in about a hundred), but not a phone typed beside it', () => {
+    const keys = keyring('k1');
+    const customer = { customer_id: 'c', loyalty_card_number: 'LOYAL-0123456789' };
+    expect(protectDocument('customers', 'c-1', customer, keys)).toEqual(customer);
+    const purchase = { purchase_id: 'o', customer: { loyalty_card_number: 'LOYAL-0123456789', note: '+7 912 345-67-89' } };
+    const protectedPurchase = protectDocument('purchases', 'p-1', purchase, keys) as { customer: { loyalty_card_number: string; note: unknown } };
+    expect(protectedPurchase.customer.loyalty_card_number).toBe('LOYAL-0123456789');
+    expect(protectedPurchase.customer.note).not.toBe('+7 912 345-67-89');
+  });
 });
