@@ -33,7 +33,7 @@ export interface ProduceOptions {
   /** Wait for another producer of the same topics to finish instead of refusing. */
   readonly wait?: boolean;
   readonly leaseTtlMs?: number;
-  /** How long MongoDB may stay unreachable mid-run before the run gives up (default 120 s). */
+  /** How long MongoDB or Kafka may stay unreachable mid-run before the run gives up (default 120 s). */
   readonly deadlineMs?: number;
   readonly signal?: AbortSignal;
   readonly onSent?: (entity: Entity, messages: number) => void;

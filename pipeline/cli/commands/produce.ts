@@ -31,7 +31,7 @@ export function produceCommand(): Command {
     .option('--entities <names...>', `only these collections (${ENTITIES.join(', ')})`, [...ENTITIES])
     .option('--batch-size <n>', 'messages per acknowledged send (1–10000)', wholeNumber('--batch-size', 1, 10_000), 1000)
     .option('--poll-ms <n>', 'with --follow: pause between passes (10–60000)', wholeNumber('--poll-ms', 10, 60_000), 500)
-    .option('--deadline-ms <n>', 'give up (exit non-zero) once MongoDB has been unreachable this long mid-run', wholeNumber('--deadline-ms', 1), DEFAULT_DEADLINE_MS)
+    .option('--deadline-ms <n>', 'give up (exit non-zero) once MongoDB or Kafka has been unreachable this long mid-run', wholeNumber('--deadline-ms', 1), DEFAULT_DEADLINE_MS)
     .option('--wait', 'when another producer holds these topics, wait for it instead of refusing')
     .action(async (flags: ProduceFlags) => {
       const { config, logger } = commandContext();
