@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     // chdb, the embedded ClickHouse, crashes at exit inside a worker thread: run each test file in a child process.
     pool: 'forks',
+    // The fault suite's summary (faults tried and survived, per class) after vitest's own.
+    reporters: ['default', './test/helpers/fault-reporter.ts'],
     projects: [
       {
         extends: true,

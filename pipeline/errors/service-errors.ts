@@ -6,8 +6,9 @@ export interface ServiceAddresses {
   readonly kafka?: readonly string[];
 }
 
-function isMongoConnectionError(error: Error): boolean {
-  return /^Mongo(Network|NetworkTimeout|ServerSelection|TopologyClosed|NotConnected)Error$/.test(error.name);
+/** The driver's errors for a server it cannot reach or lost the connection to (not one that answered with an error). */
+export function isMongoConnectionError(error: unknown): boolean {
+  return error instanceof Error && /^Mongo(Network|NetworkTimeout|ServerSelection|TopologyClosed|NotConnected|PoolCleared)Error$/.test(error.name);
 }
 
 /**

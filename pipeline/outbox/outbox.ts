@@ -52,10 +52,16 @@ export async function appendToOutbox(db: Db, entity: Entity, documents: readonly
   let segment = await openSegment(db, entity);
   let repeats = 0;
   for (;;) {
-    await db.collection<OutboxEntry>(segmentName(entity, segment)).insertMany(
-      documents.map((document) => ({ document })),
-      { ordered: true },
-    );
+    try {
+      await db.collection<OutboxEntry>(segmentName(entity, segment)).insertMany(
+        documents.map((document) => ({ document })),
+        { ordered: true },
+      );
+    } catch (error) {
+      // FerretDB fails an insert that races the producer dropping the segment it has just
+      // sealed and drained ("no such table"): the segment is closed, so append to the open one.
+      if ((await openSegment(db, entity)) === segment) throw error;
+    }
     const open = await openSegment(db, entity);
     if (open === segment) return repeats;
     segment = open;

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
-import type { Db, ObjectId } from 'mongodb';
+import { MongoServerError, type Db, type ObjectId } from 'mongodb';
 import { businessKeyOf, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
+import { isMongoConnectionError } from '../errors/service-errors.js';
 import { UserError } from '../errors/user-error.js';
+import { DeadlineExceeded, retryUntilDeadline } from '../ingest/retry.js';
 import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
 import type { Logger } from '../log/logger.js';
 import { Lease, type LeaseHolder } from '../mongo/lease.js';
@@ -31,6 +33,8 @@ export interface ProduceOptions {
   /** Wait for another producer of the same topics to finish instead of refusing. */
   readonly wait?: boolean;
   readonly leaseTtlMs?: number;
+  /** How long MongoDB or Kafka may stay unreachable mid-run before the run gives up (default 120 s). */
+  readonly deadlineMs?: number;
   readonly signal?: AbortSignal;
   readonly onSent?: (entity: Entity, messages: number) => void;
   readonly onWaiting?: (holder: LeaseHolder) => void;
@@ -53,6 +57,8 @@ export const PRODUCER_CONFIG: ProducerConfig = {
 };
 /** Acknowledged by every in-sync replica, gzip-compressed. */
 export const SEND_SETTINGS = { acks: -1, compression: CompressionTypes.GZIP } as const;
+
+export const DEFAULT_DEADLINE_MS = 120_000;
 
 /** With `follow` and nothing to send, how often the broker is asked whether it is still there. */
 const BROKER_CHECK_MS = 5000;
@@ -197,6 +203,44 @@ async function drainEntity(run: Run, entity: Entity): Promise<void> {
   run.summary[entity].passes += 1;
 }
 
+/** A server restarted mid-read has forgotten the cursor being read. */
+const CURSOR_NOT_FOUND = 43;
+const isMongoOutage = (error: unknown) => isMongoConnectionError(error) || (error instanceof MongoServerError && error.code === CURSOR_NOT_FOUND);
+
+/** kafkajs's errors for a broker it cannot reach, also when wrapped once its own retries ran out. */
+const KAFKA_OUTAGES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
+function isKafkaOutage(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (KAFKA_OUTAGES.has(current.name)) return true;
+    const wrapped = current as Error & { originalError?: unknown };
+    current = wrapped.originalError ?? wrapped.cause;
+  }
+  return false;
+}
+
+/**
+ * A pass (or the idle check of the broker), tried again while MongoDB or Kafka cannot be reached
+ * (a restart, a lost connection, a cursor the restarted server no longer knows): a pass resumes
+ * from the checkpoint, so a retry re-sends at most one batch. Past the deadline the last
+ * connection error is thrown, for the caller to name the service.
+ */
+async function retryingOutages<T>(run: Run, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await retryUntilDeadline(
+      attempt,
+      { deadlineMs: run.options.deadlineMs ?? DEFAULT_DEADLINE_MS, initialDelayMs: 200, maxDelayMs: 5000 },
+      (error, count) => {
+        const service = isMongoOutage(error) ? 'MongoDB' : isKafkaOutage(error) ? 'Kafka' : undefined;
+        if (service === undefined) throw error;
+        run.logger.warn({ attempt: count }, `${service} unreachable, retrying: ${(error as Error).message}`);
+      },
+      () => run.options.signal?.aborted === true,
+    );
+  } catch (error) {
+    throw error instanceof DeadlineExceeded ? error.cause : error;
+  }
+}
+
 /** A replay: every stored document appended to the outbox again, with writers held off meanwhile. */
 async function enqueueEverything(db: Db, entities: readonly Entity[], batchSize: number, options: ProduceOptions): Promise<void> {
   const writers = await Lease.acquire(db, WRITER_LEASE, { command: 'piccha produce --from-scratch', wait: true, signal: options.signal, onWaiting: options.onWaiting });
@@ -245,7 +289,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
     for (;;) {
       for (const entity of options.entities) {
         if (options.signal?.aborted === true) break;
-        await drainEntity(run, entity);
+        await retryingOutages(run, () => drainEntity(run, entity));
       }
       if (!options.follow || options.signal?.aborted === true) break;
       // An idle producer sends nothing, so it asks the broker now and then: a lost broker is
@@ -253,7 +297,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
       const sent = Object.values(run.summary).reduce((sum, totals) => sum + totals.sent + totals.deadLettered, 0);
       if (sent !== lastSent) lastContact = performance.now();
       else if (performance.now() - lastContact >= BROKER_CHECK_MS) {
-        await admin.describeCluster();
+        await retryingOutages(run, () => admin.describeCluster());
         lastContact = performance.now();
       }
       lastSent = sent;

@@ -48,7 +48,7 @@ describe('failures name the service, in one line, without a password', () => {
         const { client, db } = await connectMongo({ url: env.MONGO_URL ?? '', database: env.MONGO_DB ?? '' });
         await runGeneration({ seed: 1, now: Date.now(), days: 90, counts: { stores: 5, products: 5, customers: 5, purchases: 50 }, profile: 'none', defects: DIRTY_PROFILES.none ?? { rates: {}, maxCopies: 1 } }, mongoSink(db));
         await client.close();
-        const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot(), 'pipeline/cli/main.ts'), 'produce', '--follow', '--poll-ms', '100'], { cwd: projectRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot(), 'pipeline/cli/main.ts'), 'produce', '--follow', '--poll-ms', '100', '--deadline-ms', '5000'], { cwd: projectRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
         const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -83,9 +83,10 @@ export const kafkaService: LocalService = {
     const properties = join(dataDir, 'server.properties');
     writeFileSync(properties, serverProperties(dataDir, broker, controller));
     if (!existsSync(join(dataDir, 'log', 'meta.properties'))) {
-      // Kafka's cluster ids are 16 random bytes in URL-safe base64.
+      // Kafka's cluster ids are 16 random bytes in URL-safe base64. Given as --cluster-id=<id>: one in
+      // 64 starts with "-", which the tool would read as an option after a separate -t.
       const clusterId = randomBytes(16).toString('base64url');
-      await runCommand('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties]);
+      await runCommand('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', properties]);
     }
     const jvm = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`];
     const { pid } = spawnDetached('java', [...jvm, '-cp', classpath, 'kafka.Kafka', properties], logFile);

@@ -5,7 +5,7 @@ import { createKafka } from '../../kafka/client.js';
 import { connectMongo, hostsOf } from '../../mongo/client.js';
 import { serviceFailure } from '../../errors/service-errors.js';
 import { keyringFrom } from '../../pii/keys.js';
-import { produce } from '../../produce/producer.js';
+import { DEFAULT_DEADLINE_MS, produce } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress } from '../../progress/progress.js';
 import { wholeNumber } from '../arguments.js';
@@ -20,6 +20,7 @@ interface ProduceFlags {
   batchSize: number;
   pollMs: number;
   wait?: boolean;
+  deadlineMs: number;
 }
 
 export function produceCommand(): Command {
@@ -30,6 +31,7 @@ export function produceCommand(): Command {
     .option('--entities <names...>', `only these collections (${ENTITIES.join(', ')})`, [...ENTITIES])
     .option('--batch-size <n>', 'messages per acknowledged send (1–10000)', wholeNumber('--batch-size', 1, 10_000), 1000)
     .option('--poll-ms <n>', 'with --follow: pause between passes (10–60000)', wholeNumber('--poll-ms', 10, 60_000), 500)
+    .option('--deadline-ms <n>', 'give up (exit non-zero) once MongoDB or Kafka has been unreachable this long mid-run', wholeNumber('--deadline-ms', 1), DEFAULT_DEADLINE_MS)
     .option('--wait', 'when another producer holds these topics, wait for it instead of refusing')
     .action(async (flags: ProduceFlags) => {
       const { config, logger } = commandContext();
@@ -51,6 +53,7 @@ export function produceCommand(): Command {
             follow: flags.follow === true,
             pollMs: flags.pollMs,
             wait: flags.wait === true,
+            deadlineMs: flags.deadlineMs,
             fromScratch: flags.fromScratch === true,
             keyring,
             signal: interruption.signal,
@@ -64,6 +67,8 @@ export function produceCommand(): Command {
         process.stdout.write(formatRows(Object.entries(summary).map(([entity, totals]) => ({ entity, topic: topics.entities[entity as Entity], sent: totals.sent, dead_lettered: totals.deadLettered })), 'table'));
       } catch (error) {
         progress.stop(false);
+        // SIGINT or SIGTERM before the first send (while waiting for a lease, say): a clean stop with nothing sent.
+        if (interruption.signal.aborted && (error as Error).name === 'AbortError') return;
         throw serviceFailure(error, { mongo: hostsOf(config.mongo.url), kafka: config.kafka.brokers }) ?? error;
       } finally {
         interruption.dispose();
