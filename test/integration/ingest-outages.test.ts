@@ -179,4 +179,30 @@ describe('ingest: Kafka or ClickHouse lost mid-run', () => {
       await restart(lost);
     }
   }, 400_000);
+
+  it('an idle `ingest --follow` notices the broker gone: exit 1 naming Kafka once the deadline passes', async () => {
+    const { prefix, topics, filled } = await prepare(200);
+    const run = runIngest(['--follow', '--deadline-ms', '5000'], env(prefix), 120_000);
+    const caughtUpBy = Date.now() + 120_000;
+    while ((await purchasesIn(topics)) < filled.purchases) {
+      if (Date.now() > caughtUpBy) throw new Error('timed out waiting for the ingest to catch up');
+      await sleep(100);
+    }
+    // Caught up and idle for a few heartbeats before the broker goes.
+    await sleep(3000);
+    kill('kafka');
+    const lostAt = Date.now();
+    try {
+      const result = await run;
+      expect(result.killed, `still running two minutes after losing Kafka: ${result.stderr}`).toBe(false);
+      expect(result.code, result.stderr).toBe(1);
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('piccha:'));
+      expect(errors, result.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(/^piccha: .*Kafka \(KAFKA_BROKERS\)/);
+      expect(Date.now() - lostAt).toBeLessThan(100_000);
+    } finally {
+      await restart('kafka');
+    }
+    await expectExactlyOnce(topics, filled);
+  }, 400_000);
 });
