@@ -122,7 +122,9 @@ describe('fault suite: services restarted under the running jobs', () => {
       recordFault(context, FAULT_CLASSES.kafkaRestarted);
       const replayExit = await finished(replay);
       expect(replayExit.code, replayExit.stderr).toBe(0);
-      expect(replayExit.stderr).toMatch(/Kafka unreachable, retrying/);
+      // It felt the broker gone: a short outage is absorbed by the Kafka client's own send
+      // retries (a refused connection, logged), a longer one by a retried pass.
+      expect(replayExit.stderr).toMatch(/Kafka unreachable, retrying|Connection error: connect ECONNREFUSED/);
 
       const sent = await inKafka();
       await waitFor(async () => (await inRaw()) >= sent, 'the ingest to catch up', STEP_MS);
