@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { ensureTopics, type TopicNames } from '../produce/topics.js';
 import { decode, type Decoded, type RejectionKind, type TopicRoles } from './decode.js';
 import { ClickHouseUnavailable, RawWriter, type Fault } from './raw-writer.js';
-import { retryUntilDeadline } from './retry.js';
+import { retryUntilDeadline } from '../system/retry.js';
 
 export interface IngestOptions {
   readonly topics: TopicNames;

@@ -2,7 +2,7 @@ import type { ClickHouse, InsertSettings, Row } from '../clickhouse/clickhouse.j
 import type { Logger } from '../log/logger.js';
 import type { Decoded } from './decode.js';
 import { INGEST_TABLES } from './raw-tables.js';
-import { retryUntilDeadline, type RetryPolicy } from './retry.js';
+import { retryUntilDeadline, type RetryPolicy } from '../system/retry.js';
 import { partitionKey, StoredOffsets } from './stored-offsets.js';
 
 /**

@@ -4,7 +4,7 @@ import { MongoServerError, type Db, type ObjectId } from 'mongodb';
 import { businessKeyOf, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
 import { isMongoConnectionError } from '../errors/service-errors.js';
 import { UserError } from '../errors/user-error.js';
-import { DeadlineExceeded, retryUntilDeadline } from '../ingest/retry.js';
+import { DeadlineExceeded, retryUntilDeadline } from '../system/retry.js';
 import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
 import type { Logger } from '../log/logger.js';
 import { Lease, type LeaseHolder } from '../mongo/lease.js';

@@ -23,23 +23,9 @@ export interface RunningCli {
 
 /** Starts `piccha` from the sources, as a separate process, the way a user runs it. */
 export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
-  const base = { ...process.env };
-  for (const name of CLEARED) delete base[name];
-  const root = projectRoot();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'pipeline/cli/main.ts'), ...args], {
-    cwd: root,
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const result = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { stdout: () => stdout, kill: (signal) => child.kill(signal), result };
+  const child = spawnCli(args, env);
+  const result = child.exited.then(({ code }) => ({ ...child.output(), code }));
+  return { stdout: () => child.output().stdout, kill: (signal) => child.kill(signal), result };
 }
 
 /** Runs `piccha` from the sources, as a separate process, the way a user runs it. */

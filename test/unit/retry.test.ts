@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineExceeded, retryUntilDeadline } from '../../pipeline/ingest/retry.js';
+import { DeadlineExceeded, retryUntilDeadline } from '../../pipeline/system/retry.js';
 
 describe('retryUntilDeadline', () => {
   it('retries until the operation succeeds', async () => {
