@@ -7,6 +7,7 @@ import { runGeneration } from '../../pipeline/generate/run.js';
 import { mongoSink, type DocumentSink } from '../../pipeline/generate/sinks.js';
 import { capturingSink, type Generated } from './mart-expectations.js';
 import type { DefectEntry } from '../../pipeline/generate/manifest.js';
+import { spawnCli, type CliProcess } from './cli.js';
 
 /** The fault suite's size: purchases flowing through the pipeline, and how fast they are written. */
 export function faultSuiteSize(): { purchases: number; perSecond: number } {
@@ -80,5 +81,35 @@ export async function waitFor(condition: () => Promise<boolean>, what: string, t
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
     await sleep(200);
+  }
+}
+
+/**
+ * The CLI jobs of one flow: each started with the flow's environment, its output kept for the
+ * PII scan once it ends, and every one still running killed by `killAll` (a failed step leaves
+ * no job behind it).
+ */
+export class FlowJobs {
+  /** Everything the ended jobs wrote, and whatever a test adds (the output of one-shot runs). */
+  readonly logs: string[] = [];
+  private readonly jobs: CliProcess[] = [];
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  start(args: string[], extraEnv: Record<string, string> = {}): CliProcess {
+    const job = spawnCli(args, { ...this.env, ...extraEnv });
+    this.jobs.push(job);
+    return job;
+  }
+
+  async finished(job: CliProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    const exit = await job.exited;
+    const { stdout, stderr } = job.output();
+    this.logs.push(stdout, stderr);
+    return { ...exit, stderr };
+  }
+
+  killAll(): void {
+    for (const job of this.jobs) job.kill('SIGKILL');
   }
 }

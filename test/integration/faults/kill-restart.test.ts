@@ -11,7 +11,7 @@ import { Lease, LEASES_COLLECTION } from '../../../pipeline/mongo/lease.js';
 import { generateKeys } from '../../../pipeline/pii/keys.js';
 import { topicNames } from '../../../pipeline/produce/topics.js';
 import { runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
-import { faultSuiteSize, generateFlowing, topicMessages, waitFor, type FlowingGeneration } from '../../helpers/fault-flow.js';
+import { FlowJobs, faultSuiteSize, generateFlowing, topicMessages, waitFor, type FlowingGeneration } from '../../helpers/fault-flow.js';
 import { FAULT_CLASSES, recordFault } from '../../helpers/fault-tally.js';
 import { readAll } from '../../helpers/kafka.js';
 import { startLocalServices, type StartedServices } from '../../helpers/local-services.js';
@@ -84,24 +84,15 @@ describe('fault suite: produce and ingest killed while purchases flow', () => {
     const topics = topicNames(prefix);
     const db = connection.client.db(env.MONGO_DB);
     const clickhouse: ClickHouse = openClickHouse(loadConfig({ ...env, PICCHA_CACHE_DIR: process.env.PICCHA_CACHE_DIR }).clickhouse);
-    const logs: string[] = [];
-    const jobs: CliProcess[] = [];
-    const started = (job: CliProcess) => {
-      jobs.push(job);
-      return job;
-    };
-    const finished = async (job: CliProcess) => {
-      const exit = await job.exited;
-      const { stdout, stderr } = job.output();
-      logs.push(stdout, stderr);
-      return { ...exit, stderr };
-    };
+    const jobs = new FlowJobs(env);
+    const { logs } = jobs;
+    const finished = (job: CliProcess) => jobs.finished(job);
     const kill = async (job: CliProcess) => {
       job.kill('SIGKILL');
       expect((await finished(job)).signal).toBe('SIGKILL');
     };
-    const producer = () => started(spawnCli(['produce', '--follow', '--batch-size', '100', '--poll-ms', '100'], env));
-    const ingester = (fault?: string) => started(spawnCli(['ingest', '--follow', '--max-batch-rows', '200', '--max-batch-ms', '200'], fault === undefined ? env : { ...env, PICCHA_INGEST_FAULT: fault }));
+    const producer = () => jobs.start(['produce', '--follow', '--batch-size', '100', '--poll-ms', '100']);
+    const ingester = (fault?: string) => jobs.start(['ingest', '--follow', '--max-batch-rows', '200', '--max-batch-ms', '200'], fault === undefined ? {} : { PICCHA_INGEST_FAULT: fault });
     let flow: FlowingGeneration | undefined;
     const inKafka = () => {
       flow?.check();
@@ -195,7 +186,7 @@ describe('fault suite: produce and ingest killed while purchases flow', () => {
       await db.dropDatabase();
     } finally {
       // A failed step leaves no job running behind it.
-      for (const job of jobs) job.kill('SIGKILL');
+      jobs.killAll();
       await clickhouse.close();
     }
   }, 120_000 + STEP_MS * 6);

@@ -12,7 +12,7 @@ import { LEASES_COLLECTION } from '../../../pipeline/mongo/lease.js';
 import { generateKeys } from '../../../pipeline/pii/keys.js';
 import { topicNames } from '../../../pipeline/produce/topics.js';
 import { runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
-import { faultSuiteSize, generateFlowing, topicMessages, waitFor } from '../../helpers/fault-flow.js';
+import { FlowJobs, faultSuiteSize, generateFlowing, topicMessages, waitFor } from '../../helpers/fault-flow.js';
 import { FAULT_CLASSES, recordFault } from '../../helpers/fault-tally.js';
 import { readAll } from '../../helpers/kafka.js';
 import { startLocalServices, type StartedServices } from '../../helpers/local-services.js';
@@ -73,19 +73,10 @@ describe('fault suite: services restarted under the running jobs', () => {
     const topics = topicNames(env.PICCHA_TOPIC_PREFIX ?? '');
     const db = connection.client.db(env.MONGO_DB);
     const clickhouse: ClickHouse = openClickHouse(loadConfig({ ...env, PICCHA_CACHE_DIR: process.env.PICCHA_CACHE_DIR }).clickhouse);
-    const logs: string[] = [];
-    const jobs: CliProcess[] = [];
-    const start = (args: string[]) => {
-      const job = spawnCli(args, env);
-      jobs.push(job);
-      return job;
-    };
-    const finished = async (job: CliProcess) => {
-      const exit = await job.exited;
-      const { stdout, stderr } = job.output();
-      logs.push(stdout, stderr);
-      return { ...exit, stderr };
-    };
+    const jobs = new FlowJobs(env);
+    const { logs } = jobs;
+    const start = (args: string[]) => jobs.start(args);
+    const finished = (job: CliProcess) => jobs.finished(job);
     const inKafka = () => topicMessages(admin, topics.entities.purchases);
     const inRaw = async () => Number((await clickhouse.query<{ n: string }>('SELECT count() AS n FROM piccha_raw.purchases')).at(0)?.n ?? 0);
     try {
@@ -150,7 +141,7 @@ describe('fault suite: services restarted under the running jobs', () => {
       recordFault(context, FAULT_CLASSES.piiScan);
       await db.dropDatabase();
     } finally {
-      for (const job of jobs) job.kill('SIGKILL');
+      jobs.killAll();
       await clickhouse.close();
     }
   }, 120_000 + STEP_MS * 8);
