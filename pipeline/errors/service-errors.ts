@@ -11,6 +11,17 @@ export function isMongoConnectionError(error: unknown): boolean {
   return error instanceof Error && /^Mongo(Network|NetworkTimeout|ServerSelection|TopologyClosed|NotConnected|PoolCleared)Error$/.test(error.name);
 }
 
+/** kafkajs's errors for a broker it cannot reach, also when wrapped once its own retries ran out. */
+const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
+export function isKafkaConnectionError(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (KAFKA_CONNECTION_ERRORS.has(current.name)) return true;
+    const wrapped = current as Error & { originalError?: unknown };
+    current = wrapped.originalError ?? wrapped.cause;
+  }
+  return false;
+}
+
 /**
  * A failure of a service the command depends on, as one line naming it; undefined for any
  * other error. A service lost mid-run reads like one unreachable at the start.

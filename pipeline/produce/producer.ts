@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
 import { MongoServerError, type Db, type ObjectId } from 'mongodb';
 import { businessKeyOf, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
-import { isMongoConnectionError } from '../errors/service-errors.js';
+import { isKafkaConnectionError, isMongoConnectionError } from '../errors/service-errors.js';
 import { UserError } from '../errors/user-error.js';
 import { DeadlineExceeded, retryUntilDeadline } from '../system/retry.js';
 import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
@@ -207,17 +207,6 @@ async function drainEntity(run: Run, entity: Entity): Promise<void> {
 const CURSOR_NOT_FOUND = 43;
 const isMongoOutage = (error: unknown) => isMongoConnectionError(error) || (error instanceof MongoServerError && error.code === CURSOR_NOT_FOUND);
 
-/** kafkajs's errors for a broker it cannot reach, also when wrapped once its own retries ran out. */
-const KAFKA_OUTAGES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
-function isKafkaOutage(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (KAFKA_OUTAGES.has(current.name)) return true;
-    const wrapped = current as Error & { originalError?: unknown };
-    current = wrapped.originalError ?? wrapped.cause;
-  }
-  return false;
-}
-
 /**
  * A pass (or the idle check of the broker), tried again while MongoDB or Kafka cannot be reached
  * (a restart, a lost connection, a cursor the restarted server no longer knows): a pass resumes
@@ -230,7 +219,7 @@ async function retryingOutages<T>(run: Run, attempt: () => Promise<T>): Promise<
       attempt,
       { deadlineMs: run.options.deadlineMs ?? DEFAULT_DEADLINE_MS, initialDelayMs: 200, maxDelayMs: 5000 },
       (error, count) => {
-        const service = isMongoOutage(error) ? 'MongoDB' : isKafkaOutage(error) ? 'Kafka' : undefined;
+        const service = isMongoOutage(error) ? 'MongoDB' : isKafkaConnectionError(error) ? 'Kafka' : undefined;
         if (service === undefined) throw error;
         run.logger.warn({ attempt: count }, `${service} unreachable, retrying: ${(error as Error).message}`);
       },
