@@ -189,16 +189,18 @@ function entityRows(record: KafkaRecord, entity: Entity, envelope: Json): Decode
   if (items !== undefined && items !== null && !Array.isArray(items)) throw new Rejection('wrong_shape', `items should be an array, got ${shown(items)}`);
   values.push(Array.isArray(items) ? items.length : null, errors);
   const rows: EncodedRow[] = [{ table: ENTITY_TABLES.purchases.table, line: line(values) }];
-  if (!Array.isArray(items)) return { rows };
+  if (!Array.isArray(items) || items.length === 0) return { rows };
+  // Every item line starts with the same transport values: written once, `[…,` without its closing bracket.
+  const transportJson = line(transport);
+  const itemStart = `${transportJson.slice(0, -1)},`;
   for (let index = 0; index < items.length; index++) {
     const item: unknown = items[index];
     if (!isObject(item)) throw new Rejection('wrong_shape', `items[${index}] should be an object, got ${shown(item)}`);
     const itemErrors: string[] = [];
-    const itemValues = transport.slice();
-    itemValues.push(key, index);
+    const itemValues: unknown[] = [key, index];
     readColumns(ITEM_READERS, item, itemValues, itemErrors, `items[${index}].`);
     itemValues.push(itemErrors);
-    rows.push({ table: PURCHASE_ITEMS.table, line: line(itemValues) });
+    rows.push({ table: PURCHASE_ITEMS.table, line: itemStart + line(itemValues).slice(1) });
   }
   return { rows };
 }
