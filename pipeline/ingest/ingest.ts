@@ -5,8 +5,7 @@ import { ENTITIES, type Entity } from '../entities/entities.js';
 import { UserError } from '../errors/user-error.js';
 import type { Logger } from '../log/logger.js';
 import { ensureTopics, type TopicNames } from '../produce/topics.js';
-import type { Decoded, RejectionKind, TopicRoles } from './decode.js';
-import { DecoderThread } from './decoder-thread.js';
+import { decode, type Decoded, type RejectionKind, type TopicRoles } from './decode.js';
 import { ClickHouseUnavailable, RawWriter, type Fault } from './raw-writer.js';
 import { retryUntilDeadline } from '../system/retry.js';
 
@@ -74,6 +73,8 @@ export class KafkaUnavailable extends UserError {}
 
 /** How long a failing ingest waits for the Kafka clients to disconnect. */
 const GIVING_UP_GRACE_MS = 5000;
+/** Messages decoded between two yields to the event loop. */
+const DECODE_SLICE = 500;
 /** Messages of one batch handed to the flush queue together: small enough that decoding the next chunk overlaps the insert of this one. */
 const CHUNK_MESSAGES = 2000;
 
@@ -134,7 +135,6 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   const failure: { error?: Error } = {};
   let rebalancing = false;
   let lastKafkaContact = Date.now();
-  const decoder = new DecoderThread(roles);
   const writer = new RawWriter(clickhouse, { deadlineMs: options.deadlineMs, initialDelayMs: 200, maxDelayMs: 5000 }, logger, options.fault, () => rebalancing || failure.error !== undefined);
 
   const consumer: Consumer = kafka.consumer({
@@ -240,26 +240,19 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     return item.done;
   };
 
-  /** Waits for `work`, heartbeating meanwhile so that the group keeps the partitions here. */
-  const heartbeatingUntil = async <T>(work: Promise<T>, payload: EachBatchPayload): Promise<T> => {
+  /** Waits for a chunk's flush, heartbeating meanwhile so that the group keeps the partitions here; false if it was not written. */
+  const written = async (done: Deferred, payload: EachBatchPayload): Promise<boolean> => {
     let settled = false;
-    const tracked = work.finally(() => (settled = true));
+    const settledPromise = done.promise.then(
+      () => true,
+      () => false,
+    ).finally(() => (settled = true));
     while (!settled) {
-      await Promise.race([tracked.catch(() => undefined), sleep(1000)]);
+      await Promise.race([settledPromise, sleep(1000)]);
       if (!settled) await payload.heartbeat().catch(() => undefined);
     }
-    return tracked;
+    return settledPromise;
   };
-
-  /** Waits for a chunk's flush; false if it was not written. */
-  const written = (done: Deferred, payload: EachBatchPayload): Promise<boolean> =>
-    heartbeatingUntil(
-      done.promise.then(
-        () => true,
-        () => false,
-      ),
-      payload,
-    );
 
   /**
    * A batch is cut into chunks, and each chunk is flushed while the next one is decoded, so that
@@ -286,12 +279,15 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       return true;
     };
     for (const [index, chunk] of chunks.entries()) {
-      let decoded: Decoded[];
-      try {
-        decoded = await heartbeatingUntil(decoder.decode(batch.topic, batch.partition, chunk), payload);
-      } catch (error) {
-        failure.error ??= error as Error;
-        return;
+      const decoded: Decoded[] = [];
+      for (const message of chunk) {
+        decoded.push(decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles));
+        // A chunk takes a while to decode: let other partitions' chunks and finished flushes through
+        // meanwhile, and keep the group's session alive (kafkajs sends at most one heartbeat a second).
+        if (decoded.length % DECODE_SLICE === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          await payload.heartbeat().catch(() => undefined);
+        }
       }
       if (!(await settle())) return;
       // Stop early in a rebalance or a failure: what is not written yet is fetched again by whoever owns the partition.
@@ -351,7 +347,6 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     // its group: nothing unwritten was committed, so stop waiting after a while.
     if (givingUp) await Promise.race([disconnected, new Promise((resolve) => setTimeout(resolve, GIVING_UP_GRACE_MS).unref())]);
     else await disconnected;
-    await decoder.close();
   }
   // Set by a callback while disconnecting, which control flow analysis cannot see.
   const late = failure.error as Error | undefined;
