@@ -6,6 +6,12 @@ export type QueryParams = Readonly<Record<string, unknown>>;
 
 export type Row = Record<string, unknown>;
 
+/** Rows as JSONCompactEachRow: one JSON array per line, holding the values of `columns` in that order. */
+export interface CompactRows {
+  readonly columns: readonly string[];
+  readonly body: string;
+}
+
 /** ClickHouse settings for one statement, e.g. `{ async_insert: 0 }`. */
 export type InsertSettings = Readonly<Record<string, string | number | boolean>>;
 
@@ -21,6 +27,8 @@ export interface ClickHouse {
   query<T extends Row = Row>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Inserts a batch of rows in one INSERT; keys are column names. */
   insert(table: string, rows: readonly Row[], settings?: InsertSettings): Promise<void>;
+  /** Inserts rows already written as JSONCompactEachRow in one INSERT. */
+  insertCompact(table: string, rows: CompactRows, settings?: InsertSettings): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,7 +64,12 @@ export function toJsonEachRow(rows: readonly Row[]): string {
  */
 const PLAIN_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function toJsonCompactEachRow(rows: readonly Row[]): { columns: string[]; body: string } | undefined {
+/** Column names listed in an INSERT are ours too, and listed unquoted. */
+export function assertColumnNames(columns: readonly string[]): void {
+  for (const column of columns) if (!PLAIN_COLUMN.test(column)) throw new Error(`not a column name: ${JSON.stringify(column)}`);
+}
+
+export function toJsonCompactEachRow(rows: readonly Row[]): CompactRows | undefined {
   const first = rows[0];
   if (first === undefined) return undefined;
   const columns = Object.keys(first);

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { Session } from 'chdb';
 import { UserError } from '../errors/user-error.js';
 import {
+  assertColumnNames,
   assertTableName,
   parseJsonEachRow,
   SHARED_SETTINGS,
   toJsonCompactEachRow,
   toJsonEachRow,
   type ClickHouse,
+  type CompactRows,
   type InsertSettings,
   type QueryParams,
   type Row,
@@ -17,6 +19,8 @@ import {
 export class DataDirectoryInUseError extends UserError {}
 
 const STREAMING_REFUSED = /Streaming query is not supported/;
+/** Faster than Buffer.from for a large body (SIMD on Node ≥ 20); the engine takes a Uint8Array as it is. */
+const UTF8 = new TextEncoder();
 
 /**
  * The live process, other than this one, that holds the data directory. ClickHouse writes its
@@ -89,8 +93,15 @@ export class EmbeddedClickHouse implements ClickHouse {
     assertTableName(table);
     if (rows.length === 0) return;
     const compact = toJsonCompactEachRow(rows);
-    if (compact !== undefined) await this.session.insert({ table, values: Buffer.from(compact.body), format: 'JSONCompactEachRow', columns: compact.columns, settings: { ...settings } });
+    if (compact !== undefined) await this.insertCompact(table, compact, settings);
     else await this.session.insert({ table, values: Buffer.from(toJsonEachRow(rows)), format: 'JSONEachRow', settings: { ...settings } });
+  }
+
+  async insertCompact(table: string, rows: CompactRows, settings: InsertSettings = {}): Promise<void> {
+    assertTableName(table);
+    assertColumnNames(rows.columns);
+    if (rows.body === '') return;
+    await this.session.insert({ table, values: UTF8.encode(rows.body), format: 'JSONCompactEachRow', columns: [...rows.columns], settings: { ...settings } });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { UserError } from '../errors/user-error.js';
-import { assertTableName, SHARED_SETTINGS, type ClickHouse, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
+import { Readable } from 'node:stream';
+import { assertColumnNames, assertTableName, SHARED_SETTINGS, type ClickHouse, type CompactRows, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
 
 /** ClickHouse's code for a wrong user or password. */
 const AUTHENTICATION_FAILED = '516';
@@ -63,6 +64,17 @@ export class ServerClickHouse implements ClickHouse {
     assertTableName(table);
     if (rows.length === 0) return;
     await this.call(() => this.client.insert({ table, values: rows as Row[], format: 'JSONEachRow', clickhouse_settings: settings }));
+  }
+
+  async insertCompact(table: string, rows: CompactRows, settings: InsertSettings = {}): Promise<void> {
+    assertTableName(table);
+    assertColumnNames(rows.columns);
+    if (rows.body === '') return;
+    // The client's insert() serialises values itself; exec() sends a stream of bytes as it is: the rows are JSON already.
+    const result = await this.call(() =>
+      this.client.exec({ query: `INSERT INTO ${table} (${rows.columns.join(', ')}) FORMAT JSONCompactEachRow`, values: Readable.from([Buffer.from(rows.body)]), clickhouse_settings: settings }),
+    );
+    result.stream.destroy();
   }
 
   close(): Promise<void> {

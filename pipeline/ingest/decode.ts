@@ -1,9 +1,8 @@
 import { BUSINESS_KEYS, isEntity, type Entity } from '../entities/entities.js';
-import type { Row } from '../clickhouse/clickhouse.js';
 import { PII_POLICY } from '../pii/policy.js';
 import { SCHEMA_VERSION } from '../produce/envelope.js';
-import { ENTITY_TABLES, PII_PARTS, PURCHASE_ITEMS, REJECTED_TABLE, type TableSpec } from './raw-tables.js';
-import { DEFAULTS, instant, shown, typeValue } from './typing.js';
+import { ENTITY_TABLES, PURCHASE_ITEMS, REJECTED_TABLE, type PiiColumns, type ScalarColumn, type TableSpec } from './raw-tables.js';
+import { DEFAULTS, instant, isoUtc, shown, typeValue } from './typing.js';
 
 /** One Kafka message as the ingest sees it. */
 export interface KafkaRecord {
@@ -25,9 +24,16 @@ export interface TopicRoles {
 export const REJECTION_KINDS = ['not_json', 'bad_envelope', 'unknown_schema_version', 'wrong_shape', 'missing_business_key', 'plaintext_pii', 'dead_letter'] as const;
 export type RejectionKind = (typeof REJECTION_KINDS)[number];
 
+/** One RAW row, ready for the table's insert. */
+export interface EncodedRow {
+  readonly table: string;
+  /** The row's values in the order of the table's INSERT_COLUMNS, as one JSON array: a line of JSONCompactEachRow. */
+  readonly line: string;
+}
+
 /** The rows one message becomes, by table. */
 export interface Decoded {
-  readonly rows: readonly { readonly table: string; readonly row: Row }[];
+  readonly rows: readonly EncodedRow[];
   readonly rejected?: RejectionKind;
 }
 
@@ -46,58 +52,78 @@ class Rejection extends Error {
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-type Found = { readonly present: true; readonly value: unknown } | { readonly present: false };
-
-/** The value at a dotted path; a path through something that is not an object is the wrong shape. */
-const ABSENT: Found = { present: false };
-const pathParts = new Map<string, readonly string[]>();
-
-function find(document: Json, path: string, where: string): Found {
-  let parts = pathParts.get(path);
-  if (parts === undefined) pathParts.set(path, (parts = path.split('.')));
+/**
+ * The value at a path (its parts), undefined when absent or null; a path through something
+ * that is not an object is the wrong shape.
+ */
+function valueAt(document: Json, parts: readonly string[], where: string): unknown {
   let current: unknown = document;
   for (let index = 0; index < parts.length; index++) {
-    if (current === undefined || current === null) return ABSENT;
+    if (current === undefined || current === null) return undefined;
     if (!isObject(current)) throw new Rejection('wrong_shape', `${where}${parts.slice(0, index).join('.')} should be an object, got ${shown(current)}`);
-    current = current[parts[index] ?? ''];
+    current = current[parts[index] as string];
   }
-  return current === undefined || current === null ? ABSENT : { present: true, value: current };
+  return current === null ? undefined : current;
 }
 
 const isProtected = (value: unknown): value is Json => isObject(value) && typeof value.ciphertext === 'string' && typeof value.blind_index === 'string' && typeof value.masked === 'string' && typeof value.valid === 'boolean';
 
-/** Fills `row` with the spec's columns from `source`; what cannot be typed is listed in `errors`. */
-function flatten(spec: TableSpec, source: Json, row: Row, errors: string[], where = ''): void {
-  for (const { column, path, type, nullable } of spec.scalars) {
-    const found = find(source, path, where);
-    if (!found.present) {
-      row[column] = nullable ? null : DEFAULTS[type];
+/** Appends one column's (or a PII field's four columns') values read from `source`; what cannot be typed is listed in `errors`. */
+type ColumnReader = (source: Json, values: unknown[], errors: string[], where: string) => void;
+
+function scalarReader({ path, type, nullable }: ScalarColumn): ColumnReader {
+  const parts = path.split('.');
+  const missing = nullable ? null : DEFAULTS[type];
+  return (source, values, errors, where) => {
+    const value = valueAt(source, parts, where);
+    if (value === undefined) {
+      values.push(missing);
       if (!nullable) errors.push(`${where}${path}: absent`);
-      continue;
+      return;
     }
-    const typed = typeValue(type, found.value);
-    if (typed.ok) row[column] = typed.value;
+    const typed = typeValue(type, value);
+    if (typed.ok) values.push(typed.value);
     else {
-      row[column] = nullable ? null : DEFAULTS[type];
+      values.push(missing);
       errors.push(`${where}${path}: ${typed.reason}`);
     }
-  }
-  for (const { prefix, path, nullable } of spec.pii) {
-    const found = find(source, path, where);
-    const value = found.present ? found.value : undefined;
+  };
+}
+
+function piiReader({ path, nullable }: PiiColumns): ColumnReader {
+  const parts = path.split('.');
+  return (source, values, errors, where) => {
+    const value = valueAt(source, parts, where);
     if (isProtected(value)) {
-      for (const part of PII_PARTS) row[`${prefix}_${part}`] = value[part];
+      values.push(value.ciphertext, value.blind_index, value.masked, value.valid);
     } else if (value === undefined || value === '') {
       // Absent, or delivered empty (the producer leaves an empty value as it is): nothing to protect.
-      const empty = value === '' || !nullable;
-      for (const part of PII_PARTS) row[`${prefix}_${part}`] = empty ? (part === 'valid' ? false : '') : null;
+      if (value === '' || !nullable) values.push('', '', '', false);
+      else values.push(null, null, null, null);
       if (value === undefined && !nullable) errors.push(`${where}${path}: absent`);
     } else if (typeof value === 'string' || typeof value === 'number') {
       throw new Rejection('plaintext_pii', `${where}${path} arrived unprotected; its value was removed from the payload`);
     } else {
       throw new Rejection('wrong_shape', `${where}${path} should be a protected value {ciphertext, blind_index, masked, valid}, got ${shown(value)}`);
     }
-  }
+  };
+}
+
+/**
+ * A table's spec compiled once into one reader per column, each with its path split and its
+ * type and default bound: per message, only property reads and typing are left.
+ */
+const readersOf = (spec: TableSpec): readonly ColumnReader[] => [...spec.scalars.map(scalarReader), ...spec.pii.map(piiReader)];
+const ENTITY_READERS: Readonly<Record<Entity, readonly ColumnReader[]>> = {
+  stores: readersOf(ENTITY_TABLES.stores),
+  products: readersOf(ENTITY_TABLES.products),
+  customers: readersOf(ENTITY_TABLES.customers),
+  purchases: readersOf(ENTITY_TABLES.purchases),
+};
+const ITEM_READERS = readersOf(PURCHASE_ITEMS);
+
+function readColumns(readers: readonly ColumnReader[], source: Json, values: unknown[], errors: string[], where = ''): void {
+  for (let index = 0; index < readers.length; index++) (readers[index] as ColumnReader)(source, values, errors, where);
 }
 
 /** Replaces plaintext found at the entity's PII paths, so that `rejected` never stores it. */
@@ -121,54 +147,29 @@ function withoutPlaintext(entity: Entity | undefined, document: unknown): boolea
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-function kafkaColumns(record: KafkaRecord): Row {
-  return {
-    kafka_topic: record.topic,
-    kafka_partition: record.partition,
-    kafka_offset: Number(record.offset),
-    kafka_key: record.key?.toString('utf8') ?? '',
-    kafka_timestamp: new Date(Number(record.timestamp)).toISOString(),
-  };
+/** The row as a line of JSONCompactEachRow: its values, in the table's INSERT_COLUMNS order, as one JSON array. */
+const line = (values: readonly unknown[]): string => JSON.stringify(values);
+
+function kafkaValues(record: KafkaRecord): unknown[] {
+  return [record.topic, record.partition, Number(record.offset), record.key?.toString('utf8') ?? '', isoUtc(Number(record.timestamp))];
 }
 
 function rejectedRow(record: KafkaRecord, kind: RejectionKind, error: string, payload: string, envelope: Json | undefined, failedAt?: string): Decoded {
-  return {
-    rejected: kind,
-    rows: [
-      {
-        table: REJECTED_TABLE,
-        row: {
-          ...kafkaColumns(record),
-          origin: kind === 'dead_letter' ? 'producer' : 'ingest',
-          error_kind: kind,
-          error,
-          entity: text(envelope?.entity),
-          source_id: text(envelope?.source_id),
-          pii_key_id: text(envelope?.pii_key_id),
-          payload,
-          failed_at: failedAt ?? new Date().toISOString(),
-        },
-      },
-    ],
-  };
+  const values = kafkaValues(record);
+  values.push(kind === 'dead_letter' ? 'producer' : 'ingest', kind, error, text(envelope?.entity), text(envelope?.source_id), text(envelope?.pii_key_id), payload, failedAt ?? isoUtc(Date.now()));
+  return { rejected: kind, rows: [{ table: REJECTED_TABLE, line: line(values) }] };
 }
 
-/** The envelope's fields every entity row carries; an unreadable optional one is an error, not a refusal. */
-function envelopeColumns(envelope: Json, errors: string[]): Row {
+/** The transport block every entity row starts with; an unreadable optional envelope field is an error, not a refusal. */
+function transportValues(record: KafkaRecord, envelope: Json, errors: string[]): unknown[] {
   const emittedAt = instant(envelope.emitted_at);
   if (emittedAt === undefined) errors.push(`emitted_at: not an ISO 8601 date and time: ${shown(envelope.emitted_at)}`);
   const loadedAt = envelope.loaded_at === '' || envelope.loaded_at === undefined ? null : (instant(envelope.loaded_at) ?? null);
   if (loadedAt === null && envelope.loaded_at !== '' && envelope.loaded_at !== undefined) errors.push(`loaded_at: not an ISO 8601 date and time: ${shown(envelope.loaded_at)}`);
   if (typeof envelope.op !== 'string') errors.push(`op: not text: ${shown(envelope.op)}`);
-  return {
-    schema_version: envelope.schema_version,
-    source_id: envelope.source_id,
-    op: text(envelope.op),
-    emitted_at: emittedAt ?? DEFAULTS.datetime,
-    loaded_at: loadedAt,
-    pii_key_id: text(envelope.pii_key_id),
-    content_hash: text(envelope.content_hash),
-  };
+  const values = kafkaValues(record);
+  values.push(envelope.schema_version, envelope.source_id, text(envelope.op), emittedAt ?? DEFAULTS.datetime, loadedAt, text(envelope.pii_key_id), text(envelope.content_hash));
+  return values;
 }
 
 function entityRows(record: KafkaRecord, entity: Entity, envelope: Json): Decoded {
@@ -177,25 +178,30 @@ function entityRows(record: KafkaRecord, entity: Entity, envelope: Json): Decode
   const key = document[BUSINESS_KEYS[entity]];
   if (typeof key !== 'string' || key.trim() === '') throw new Rejection('missing_business_key', `document has no business key ${BUSINESS_KEYS[entity]}`);
   const errors: string[] = [];
-  const base = { ...kafkaColumns(record), ...envelopeColumns(envelope, errors) };
-  const row: Row = { ...base };
-  flatten(ENTITY_TABLES[entity], document, row, errors);
-  const rows: { table: string; row: Row }[] = [];
-  if (entity === 'purchases') {
-    const items = document.items;
-    if (items !== undefined && items !== null && !Array.isArray(items)) throw new Rejection('wrong_shape', `items should be an array, got ${shown(items)}`);
-    row.item_count = Array.isArray(items) ? items.length : null;
-    for (const [index, item] of (Array.isArray(items) ? items : []).entries()) {
-      if (!isObject(item)) throw new Rejection('wrong_shape', `items[${index}] should be an object, got ${shown(item)}`);
-      const itemErrors: string[] = [];
-      const itemRow: Row = { ...base, purchase_id: key, item_index: index };
-      flatten(PURCHASE_ITEMS, item, itemRow, itemErrors, `items[${index}].`);
-      itemRow.parse_errors = itemErrors;
-      rows.push({ table: PURCHASE_ITEMS.table, row: itemRow });
-    }
+  const transport = transportValues(record, envelope, errors);
+  const values = transport.slice();
+  readColumns(ENTITY_READERS[entity], document, values, errors);
+  if (entity !== 'purchases') {
+    values.push(errors);
+    return { rows: [{ table: ENTITY_TABLES[entity].table, line: line(values) }] };
   }
-  row.parse_errors = errors;
-  rows.unshift({ table: ENTITY_TABLES[entity].table, row });
+  const items = document.items;
+  if (items !== undefined && items !== null && !Array.isArray(items)) throw new Rejection('wrong_shape', `items should be an array, got ${shown(items)}`);
+  values.push(Array.isArray(items) ? items.length : null, errors);
+  const rows: EncodedRow[] = [{ table: ENTITY_TABLES.purchases.table, line: line(values) }];
+  if (!Array.isArray(items) || items.length === 0) return { rows };
+  // Every item line starts with the same transport values: written once, `[…,` without its closing bracket.
+  const transportJson = line(transport);
+  const itemStart = `${transportJson.slice(0, -1)},`;
+  for (let index = 0; index < items.length; index++) {
+    const item: unknown = items[index];
+    if (!isObject(item)) throw new Rejection('wrong_shape', `items[${index}] should be an object, got ${shown(item)}`);
+    const itemErrors: string[] = [];
+    const itemValues: unknown[] = [key, index];
+    readColumns(ITEM_READERS, item, itemValues, itemErrors, `items[${index}].`);
+    itemValues.push(itemErrors);
+    rows.push({ table: PURCHASE_ITEMS.table, line: itemStart + line(itemValues).slice(1) });
+  }
   return { rows };
 }
 

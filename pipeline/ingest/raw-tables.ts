@@ -170,6 +170,27 @@ export const TRANSPORT_COLUMNS = [
   'ingested_at',
 ] as const;
 
+/** The columns of `rejected` the ingest writes, in the order of a row's values. */
+export const REJECTED_COLUMNS = ['kafka_topic', 'kafka_partition', 'kafka_offset', 'kafka_key', 'kafka_timestamp', 'origin', 'error_kind', 'error', 'entity', 'source_id', 'pii_key_id', 'payload', 'failed_at'] as const;
+
+/** The transport columns a row's values start with: all but ingested_at, which is the time ClickHouse writes the row. */
+export const TRANSPORT_VALUES = TRANSPORT_COLUMNS.filter((column) => column !== 'ingested_at');
+
+function specColumns(spec: TableSpec): string[] {
+  return [...spec.scalars.map(({ column }) => column), ...spec.pii.flatMap(({ prefix }) => PII_PARTS.map((part) => `${prefix}_${part}`))];
+}
+
+/**
+ * Each table's insert columns, in the order the ingest writes a row's values: the transport
+ * block, the spec's scalars then its PII columns (purchase_items put the purchase's key and the
+ * item's place first; purchases end with item_count), and parse_errors.
+ */
+export const INSERT_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ...Object.values(ENTITY_TABLES).map((spec): [string, string[]] => [spec.table, [...TRANSPORT_VALUES, ...specColumns(spec), ...(spec === ENTITY_TABLES.purchases ? ['item_count'] : []), 'parse_errors']]),
+  [PURCHASE_ITEMS.table, [...TRANSPORT_VALUES, 'purchase_id', 'item_index', ...specColumns(PURCHASE_ITEMS), 'parse_errors']],
+  [REJECTED_TABLE, [...REJECTED_COLUMNS]],
+]);
+
 export interface PiiLocation {
   readonly entity: Entity;
   /** The field's dotted path in the source document: what its ciphertext is bound to. */

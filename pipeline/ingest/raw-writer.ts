@@ -1,7 +1,7 @@
-import type { ClickHouse, InsertSettings, Row } from '../clickhouse/clickhouse.js';
+import type { ClickHouse, InsertSettings } from '../clickhouse/clickhouse.js';
 import type { Logger } from '../log/logger.js';
 import type { Decoded } from './decode.js';
-import { INGEST_TABLES } from './raw-tables.js';
+import { INGEST_TABLES, INSERT_COLUMNS } from './raw-tables.js';
 import { retryUntilDeadline, type RetryPolicy } from '../system/retry.js';
 import { partitionKey, StoredOffsets } from './stored-offsets.js';
 
@@ -58,12 +58,12 @@ export class RawWriter {
 
   async write(messages: readonly { topic: string; partition: number; offset: number; decoded: Decoded }[]): Promise<FlushResult> {
     const flush = (this.flushes += 1);
-    const byTable = new Map<string, { topic: string; partition: number; offset: number; row: Row }[]>();
+    const byTable = new Map<string, { topic: string; partition: number; offset: number; line: string }[]>();
     for (const { topic, partition, offset, decoded } of messages) {
-      for (const { table, row } of decoded.rows) {
+      for (const { table, line } of decoded.rows) {
         let rows = byTable.get(table);
         if (rows === undefined) byTable.set(table, (rows = []));
-        rows.push({ topic, partition, offset, row });
+        rows.push({ topic, partition, offset, line });
       }
     }
     const written = new Map<string, number>();
@@ -71,14 +71,15 @@ export class RawWriter {
     let first = true;
     for (const table of INGEST_TABLES) {
       const candidates = byTable.get(table);
-      if (candidates === undefined) continue;
+      const columns = INSERT_COLUMNS.get(table);
+      if (candidates === undefined || columns === undefined) continue;
       if (first) this.stopHere('before-insert', flush);
       else this.stopHere('between-inserts', flush);
       first = false;
       const rows = await retryUntilDeadline(
         async () => {
           const fresh = await this.unwritten(table, candidates);
-          await this.clickhouse.insert(table, fresh.map(({ row }) => row), INSERT_SETTINGS);
+          if (fresh.length > 0) await this.clickhouse.insertCompact(table, { columns, body: `${fresh.map(({ line }) => line).join('\n')}\n` }, INSERT_SETTINGS);
           return fresh;
         },
         this.retry,

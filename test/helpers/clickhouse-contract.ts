@@ -82,5 +82,19 @@ export function clickhouseContract(name: string, open: () => ClickHouse): void {
       await expect(clickhouse.insert(`${db}.purchases`, [{ purchase_id: 'ord-bad', amount: 'not a number' }])).rejects.toThrow(/amount|Decimal|parse/i);
       await expect(clickhouse.insert('bad name; DROP', [{ a: 1 }])).rejects.toThrow(/not a table name/);
     });
+
+    it('inserts rows already written as JSONCompactEachRow, by the columns they name', async () => {
+      const columns = ['comment', 'purchase_id', 'store_network', 'amount', 'purchased_at', 'items'];
+      const body = `${JSON.stringify([null, 'ord-00005', 'Маленькая Пикча', '99.99', '2025-01-02T03:04:05.678Z', ['prd-"1"']])}\n${JSON.stringify(['эмодзи 🥦', 'ord-00006', 'Большая Пикча', '0.01', '2025-01-02T00:00:00.000Z', []])}\n`;
+      await clickhouse.insertCompact(`${db}.purchases`, { columns, body });
+      const rows = await clickhouse.query(`SELECT purchase_id, store_network, amount, purchased_at, items, quantity, comment FROM ${db}.purchases WHERE purchase_id IN ('ord-00005', 'ord-00006') ORDER BY purchase_id`);
+      expect(rows).toEqual([
+        { purchase_id: 'ord-00005', store_network: 'Маленькая Пикча', amount: 99.99, purchased_at: '2025-01-02 03:04:05.678', items: ['prd-"1"'], quantity: '0', comment: null },
+        { purchase_id: 'ord-00006', store_network: 'Большая Пикча', amount: 0.01, purchased_at: '2025-01-02 00:00:00.000', items: [], quantity: '0', comment: 'эмодзи 🥦' },
+      ]);
+      await expect(clickhouse.insertCompact(`${db}.purchases`, { columns: ['purchase_id', 'amount'], body: '["ord-bad", "not a number"]\n' })).rejects.toThrow(/amount|Decimal|parse/i);
+      await expect(clickhouse.insertCompact('bad name; DROP', { columns: ['a'], body: '[1]\n' })).rejects.toThrow(/not a table name/);
+      await expect(clickhouse.insertCompact(`${db}.purchases`, { columns: ['purchase_id) SELECT 1 --'], body: '[1]\n' })).rejects.toThrow(/not a column name/);
+    });
   });
 }

@@ -262,6 +262,9 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
       const slowClickHouse: ClickHouse = { ...clickhouse, description: clickhouse.description, exec: (q, p) => clickhouse.exec(q, p), query: (q, p) => clickhouse.query(q, p), queryBatches: (q, p) => clickhouse.queryBatches(q, p), close: () => Promise.resolve(), insert: async (table, rows, settings) => {
         await new Promise((resolve) => setTimeout(resolve, 150));
         await clickhouse.insert(table, rows, settings);
+      }, insertCompact: async (table, rows, settings) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await clickhouse.insertCompact(table, rows, settings);
       } };
       const a = ingest(kafka, slowClickHouse, options(first.signal), quietLogger);
       await until(async () => (await purchases()) > 300, 'the first consumer to be under way');

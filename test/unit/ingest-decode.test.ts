@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { ENTITIES, type Entity } from '../../pipeline/entities/entities.js';
-import { decode, PLAINTEXT_REMOVED, type KafkaRecord, type TopicRoles } from '../../pipeline/ingest/decode.js';
-import { typeValue } from '../../pipeline/ingest/typing.js';
+import { decode as decodeLines, PLAINTEXT_REMOVED, type KafkaRecord, type RejectionKind, type TopicRoles } from '../../pipeline/ingest/decode.js';
+import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
+import { generateDocuments } from '../../pipeline/generate/generator.js';
+import { newManifest } from '../../pipeline/generate/manifest.js';
+import { ENTITY_TABLES, INSERT_COLUMNS, PII_PARTS, PURCHASE_ITEMS, type TableSpec, type ValueType } from '../../pipeline/ingest/raw-tables.js';
+import { isoUtc, typeValue } from '../../pipeline/ingest/typing.js';
+import { generateKeys, keyringFrom } from '../../pipeline/pii/keys.js';
+import { protectDocument } from '../../pipeline/pii/protect.js';
+
+/** A decoded row read back as ClickHouse reads its line: the JSON array's values under the table's insert columns. */
+function rowOf(table: string, line: string): Record<string, unknown> {
+  const columns = INSERT_COLUMNS.get(table) ?? [];
+  const values = JSON.parse(line) as unknown[];
+  expect(values).toHaveLength(columns.length);
+  return Object.fromEntries(columns.map((column, index) => [column, values[index]]));
+}
+
+function decode(record: KafkaRecord, topicRoles: TopicRoles): { rejected?: RejectionKind; rows: { table: string; row: Record<string, unknown> }[] } {
+  const decoded = decodeLines(record, topicRoles);
+  return { rejected: decoded.rejected, rows: decoded.rows.map(({ table, line }) => ({ table, row: rowOf(table, line) })) };
+}
 
 const roles: TopicRoles = { entityOf: new Map(ENTITIES.map((entity): [string, Entity] => [`p.${entity}`, entity])), deadLetter: 'p.dlq' };
 const record = (topic: string, value: unknown, offset = 7): KafkaRecord => ({
@@ -149,5 +168,194 @@ describe('typeValue', () => {
     expect(typeValue('bool', 'true')).toMatchObject({ ok: false });
     expect(typeValue('string', 12345)).toEqual({ ok: true, value: '12345' });
     expect(typeValue('strings', ['a', 1])).toMatchObject({ ok: false });
+  });
+});
+
+describe('decode: every column of every row, against an expectation computed here', () => {
+  const keys = generateKeys();
+  const keyring = keyringFrom({ PICCHA_PII_KEYS: `${keys.keyId}:${keys.key}`, PICCHA_PII_INDEX_KEY: keys.indexKey });
+  const now = '2026-11-25T12:00:00.000Z';
+  const at = (document: Record<string, unknown>, path: string): unknown => path.split('.').reduce<unknown>((value, part) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined), document);
+  const DEFAULT: Readonly<Record<ValueType, unknown>> = { string: '', decimal: '0', datetime: '1970-01-01T00:00:00.000Z', date: '1970-01-01', date32: '1970-01-01', bool: false, uint16: 0, uint32: 0, int32: 0, float: 0, strings: [] };
+  /** A clean value as its column holds it: money as its JSON text, a time as UTC with milliseconds. */
+  const typed = (type: ValueType, value: unknown): unknown => (type === 'decimal' ? String(value) : type === 'datetime' ? new Date(Date.parse(String(value))).toISOString() : value);
+
+  /** The columns a clean document gives: absent fields are NULL where Nullable, else the default and an error. */
+  function expectedColumns(spec: TableSpec, document: Record<string, unknown>, errors: string[], where = ''): Record<string, unknown> {
+    const row: Record<string, unknown> = {};
+    for (const { column, path, type, nullable } of spec.scalars) {
+      const value = at(document, path);
+      if (value !== undefined && value !== null) row[column] = typed(type, value);
+      else {
+        row[column] = nullable ? null : DEFAULT[type];
+        if (!nullable) errors.push(`${where}${path}: absent`);
+      }
+    }
+    for (const { prefix, path, nullable } of spec.pii) {
+      const value = at(document, path) as Record<string, unknown> | undefined;
+      for (const part of PII_PARTS) row[`${prefix}_${part}`] = value === undefined ? (nullable ? null : part === 'valid' ? false : '') : value[part];
+      if (value === undefined && !nullable) errors.push(`${where}${path}: absent`);
+    }
+    return row;
+  }
+
+  it('rows of clean generated documents of every entity, as the producer sends them', () => {
+    const options = { seed: 11, now: Date.parse(now), days: 90, counts: { stores: 12, products: 12, customers: 12, purchases: 60 }, defects: DIRTY_PROFILES.none ?? { rates: {}, maxCopies: 1 } };
+    let offset = 0;
+    const seen = new Set<string>();
+    for (const { entity, document } of generateDocuments(options, newManifest({ seed: 11, now, days: 90, profile: 'none', rates: {}, max_copies: 1 }))) {
+      const sourceId = String(document.source_id);
+      const protectedDocument = protectDocument(entity, sourceId, document, keyring);
+      const message = { schema_version: 1, entity, source_id: sourceId, op: 'upsert', emitted_at: now, loaded_at: '2026-11-25T14:59:59.5+03:00', pii_key_id: keyring.active.id, content_hash: 'h', document: protectedDocument };
+      offset += 1;
+      const decoded = decode(record(`p.${entity}`, message, offset), roles);
+      const transport = { kafka_topic: `p.${entity}`, kafka_partition: 2, kafka_offset: offset, kafka_key: 'ord-1', kafka_timestamp: '2026-11-25T12:00:00.123Z', schema_version: 1, source_id: sourceId, op: 'upsert', emitted_at: now, loaded_at: '2026-11-25T11:59:59.500Z', pii_key_id: keyring.active.id, content_hash: 'h' };
+      const errors: string[] = [];
+      const head = { ...transport, ...expectedColumns(ENTITY_TABLES[entity], protectedDocument, errors) };
+      const items = entity === 'purchases' ? (protectedDocument.items as Record<string, unknown>[]) : [];
+      const expected = [{ table: ENTITY_TABLES[entity].table, row: { ...head, ...(entity === 'purchases' ? { item_count: items.length } : {}), parse_errors: errors } }];
+      for (const [index, item] of items.entries()) {
+        const itemErrors: string[] = [];
+        const row = { ...transport, purchase_id: protectedDocument.purchase_id, item_index: index, ...expectedColumns(PURCHASE_ITEMS, item, itemErrors, `items[${index}].`) };
+        expected.push({ table: PURCHASE_ITEMS.table, row: { ...row, parse_errors: itemErrors } });
+      }
+      expect(decoded).toEqual({ rejected: undefined, rows: expected });
+      seen.add(entity);
+    }
+    expect([...seen].sort()).toEqual([...ENTITIES].sort());
+  });
+
+  it('a defective purchase: each untypeable value is its column’s NULL or default, and one error each', () => {
+    const defective = {
+      ...purchase,
+      customer: { customer_id: 42, email: '', is_loyalty_member: 'no' },
+      store: { store_id: 'store-001', location: { coordinates: { latitude: '56.85' } } },
+      total_amount: '12.345',
+      is_delivery: null,
+      delivery_address: { country: 'Россия', city: ['Тверь'], street: 'ул. "Новая" \\ 1', house: 7, apartment: true, postal_code: '170000' },
+      purchase_datetime: '2026-11-20 14:33:00+0300',
+      items: [{ product_id: 'prd-1', name: 'Хлеб 🥖', category: 'Выпечка', quantity: 1.5, unit: 'шт', price_per_unit: -45.5, total_price: 1e10, kbju: { calories: 'много', protein: 1, fat: 2, carbohydrates: 3 }, manufacturer: { name: 'ООО', country: 'Россия', website: null, inn: 1234567890 } }],
+    };
+    const decoded = decode(record('p.purchases', envelope(defective, { emitted_at: 'вчера', loaded_at: '', op: 7, content_hash: undefined })), roles);
+    const transport = { kafka_topic: 'p.purchases', kafka_partition: 2, kafka_offset: 7, kafka_key: 'ord-1', kafka_timestamp: '2026-11-25T12:00:00.123Z', schema_version: 1, source_id: 'purchases-1-0', op: '', emitted_at: '1970-01-01T00:00:00.000Z', loaded_at: null, pii_key_id: 'k1', content_hash: '' };
+    expect(decoded).toEqual({
+      rejected: undefined,
+      rows: [
+        {
+          table: 'piccha_raw.purchases',
+          row: {
+            ...transport,
+            purchase_id: 'ord-1',
+            customer_id: '42',
+            customer_first_name: null,
+            customer_last_name: null,
+            customer_is_loyalty_member: null,
+            customer_loyalty_card_number: null,
+            store_id: 'store-001',
+            store_name: null,
+            store_network: null,
+            store_location_country: null,
+            store_location_city: null,
+            store_location_street: null,
+            store_location_house: null,
+            store_location_postal_code: null,
+            store_location_latitude: null,
+            store_location_longitude: null,
+            total_amount: null,
+            payment_method: 'card',
+            is_delivery: false,
+            delivery_address_country: 'Россия',
+            delivery_address_city: '',
+            delivery_address_street: 'ул. "Новая" \\ 1',
+            delivery_address_house: '7',
+            delivery_address_apartment: 'true',
+            delivery_address_postal_code: '170000',
+            purchase_datetime: '2026-11-20T11:33:00.000Z',
+            customer_email_ciphertext: '',
+            customer_email_blind_index: '',
+            customer_email_masked: '',
+            customer_email_valid: false,
+            customer_phone_ciphertext: null,
+            customer_phone_blind_index: null,
+            customer_phone_masked: null,
+            customer_phone_valid: null,
+            item_count: 1,
+            parse_errors: [
+              'emitted_at: not an ISO 8601 date and time: "вчера"',
+              'op: not text: 7',
+              'customer.is_loyalty_member: not true or false: "no"',
+              'store.location.coordinates.latitude: not a number: "56.85"',
+              'total_amount: more than two decimal places: "12.345"',
+              'is_delivery: absent',
+              'delivery_address.city: not text: ["Тверь"]',
+            ],
+          },
+        },
+        {
+          table: 'piccha_raw.purchase_items',
+          row: {
+            ...transport,
+            purchase_id: 'ord-1',
+            item_index: 0,
+            product_id: 'prd-1',
+            name: 'Хлеб 🥖',
+            category: 'Выпечка',
+            quantity: 0,
+            unit: 'шт',
+            price_per_unit: '-45.5',
+            total_price: '0',
+            kbju_calories: 0,
+            kbju_protein: 1,
+            kbju_fat: 2,
+            kbju_carbohydrates: 3,
+            manufacturer_name: 'ООО',
+            manufacturer_country: 'Россия',
+            manufacturer_website: '',
+            manufacturer_inn: '1234567890',
+            parse_errors: ['items[0].quantity: not a whole number: 1.5', 'items[0].total_price: out of range for Decimal(12, 2): 10000000000', 'items[0].kbju.calories: not a number: "много"', 'items[0].manufacturer.website: absent'],
+          },
+        },
+      ],
+    });
+  });
+});
+
+describe('dates and times: the common forms read directly, the same instant as Date.parse', () => {
+  const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+  /** The rule as typing.ts states it: an ISO 8601 text with an offset, parsed by Date.parse, in 1900–2299. */
+  function reference(text: string): string | undefined {
+    if (!ISO.test(text.trim())) return undefined;
+    const ms = Date.parse(text.trim().replace(' ', 'T'));
+    if (Number.isNaN(ms)) return undefined;
+    const year = new Date(ms).getUTCFullYear();
+    return year < 1900 || year > 2299 ? undefined : new Date(ms).toISOString();
+  }
+
+  it('agrees with Date.parse on edge cases and on random instants in every form', () => {
+    const cases = [
+      '2026-02-29T00:00:00Z', '2028-02-29T00:00:00Z', '2026-02-30T10:00:00+03:00', '2026-04-31T00:00:00.000Z', '2026-01-01T24:00:00Z', '2026-01-01T23:59:59.999Z',
+      '2026-01-01T00:00:60Z', '2026-01-01T00:00:00+23:59', '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00-00:30', '1900-01-01T00:30:00+01:00', '1900-01-01T00:00:00.000Z',
+      '1899-12-31T23:30:00-01:00', '2299-12-31T23:59:59.999Z', '2299-12-31T23:30:00-01:00', '0050-01-01T00:00:00Z', '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z',
+      '2026-11-20T14:33:00.1Z', '2026-11-20T14:33:00.12+03:00', '2026-11-20T14:33:00.1234Z', '2026-11-20 14:33:00+03:00', '2026-11-20T14:33:00+0300', ' 2026-11-20T14:33:00Z',
+      '2026-11-20T14:33Z', '2026-11-20T14:33:00', '2026-11-2OT14:33:00Z', '2026-11-20T14:33:00.abcZ', '2026-11-20T14:33:00+03:0x', '2026-11-20T14:33:00*03:00',
+    ];
+    for (let n = 0; n < 2000; n++) {
+      const ms = Math.floor(Math.random() * (Date.UTC(2300, 0, 1) - Date.UTC(1900, 0, 1))) + Date.UTC(1900, 0, 1);
+      const offset = (Math.floor(Math.random() * 48) - 24) * 30;
+      const local = new Date(ms + offset * 60_000).toISOString().slice(0, n % 2 === 0 ? 23 : 19);
+      const zone = offset === 0 && n % 3 === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}:${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+      cases.push(`${local}${zone}`);
+    }
+    for (const text of cases) {
+      const expected = reference(text);
+      const typed = typeValue('datetime', text);
+      expect(typed.ok ? typed.value : undefined, text).toBe(expected);
+    }
+  });
+
+  it('isoUtc writes what toISOString writes', () => {
+    const instants = [0, -1, Date.UTC(1000, 0, 1), Date.UTC(1000, 0, 1) - 1, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(2000, 1, 29, 12), Date.UTC(1900, 1, 28, 23, 59, 59, 999), Date.UTC(1900, 2, 1)];
+    for (let n = 0; n < 5000; n++) instants.push(Math.floor((Math.random() - 0.2) * 3e14));
+    for (const ms of instants) expect(isoUtc(ms), String(ms)).toBe(new Date(ms).toISOString());
   });
 });
