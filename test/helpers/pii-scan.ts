@@ -1,5 +1,6 @@
 import type { Document } from '../../pipeline/entities/entities.js';
 import type { ClickHouse } from '../../pipeline/clickhouse/clickhouse.js';
+import type { ReadMessage } from './kafka.js';
 
 /**
  * The generated people's contacts, and a search for them in any text: emails trimmed and
@@ -53,6 +54,22 @@ export function plaintextPii(text: string, values: PersonalValues): string[] {
       const national = digits.slice(start, start + 10);
       if (values.phones.has(national)) found.add(`phone …${national.slice(-2)}`);
     }
+  }
+  return [...found];
+}
+
+/** Messages per scanned text: every message of a topic joined at once can pass V8's longest string (about 512 MiB). */
+const MESSAGES_PER_SCAN = 10_000;
+
+/** The personal values found in Kafka messages (key, value and headers), scanned a slice at a time. */
+export function plaintextPiiInMessages(messages: readonly ReadMessage[], values: PersonalValues): string[] {
+  const found = new Set<string>();
+  for (let start = 0; start < messages.length; start += MESSAGES_PER_SCAN) {
+    const text = messages
+      .slice(start, start + MESSAGES_PER_SCAN)
+      .map((message) => `${message.key}\n${message.value.toString('utf8')}\n${JSON.stringify(message.headers)}`)
+      .join('\n');
+    for (const value of plaintextPii(text, values)) found.add(value);
   }
   return [...found];
 }

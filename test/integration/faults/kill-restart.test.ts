@@ -16,7 +16,7 @@ import { FAULT_CLASSES, recordFault } from '../../helpers/fault-tally.js';
 import { readAll } from '../../helpers/kafka.js';
 import { startLocalServices, type StartedServices } from '../../helpers/local-services.js';
 import { expectMartEqualsSource } from '../../helpers/mart-audit.js';
-import { personalValues, piiInTables, plaintextPii } from '../../helpers/pii-scan.js';
+import { personalValues, piiInTables, plaintextPii, plaintextPiiInMessages } from '../../helpers/pii-scan.js';
 import { quietLogger, testConfig, testEnv } from '../../helpers/services.js';
 
 const { purchases: PURCHASES, perSecond: RATE } = faultSuiteSize();
@@ -175,7 +175,7 @@ describe('fault suite: produce and ingest killed while purchases flow', () => {
       expect(people.phones.size).toBeGreaterThan(0);
       const messages = await readAll(kafka, [...Object.values(topics.entities), topics.deadLetter]);
       expect(messages.length).toBeGreaterThanOrEqual(PURCHASES);
-      const onTopics = plaintextPii(messages.map((message) => `${message.key}\n${message.value.toString('utf8')}\n${JSON.stringify(message.headers)}`).join('\n'), people);
+      const onTopics = plaintextPiiInMessages(messages, people);
       expect(onTopics, 'plaintext on the topics').toEqual([]);
       const inTables = await piiInTables(clickhouse, people);
       expect(inTables.tables).toBeGreaterThanOrEqual(20);
