@@ -171,10 +171,10 @@ export const TRANSPORT_COLUMNS = [
 ] as const;
 
 /** The columns of `rejected` the ingest writes, in the order of a row's values. */
-export const REJECTED_COLUMNS = ['kafka_topic', 'kafka_partition', 'kafka_offset', 'kafka_key', 'kafka_timestamp', 'origin', 'error_kind', 'error', 'entity', 'source_id', 'pii_key_id', 'payload', 'failed_at'] as const;
+const REJECTED_COLUMNS = ['kafka_topic', 'kafka_partition', 'kafka_offset', 'kafka_key', 'kafka_timestamp', 'origin', 'error_kind', 'error', 'entity', 'source_id', 'pii_key_id', 'payload', 'failed_at'] as const;
 
 /** The transport columns a row's values start with: all but ingested_at, which is the time ClickHouse writes the row. */
-export const TRANSPORT_VALUES = TRANSPORT_COLUMNS.filter((column) => column !== 'ingested_at');
+const TRANSPORT_VALUES = TRANSPORT_COLUMNS.filter((column) => column !== 'ingested_at');
 
 function specColumns(spec: TableSpec): string[] {
   return [...spec.scalars.map(({ column }) => column), ...spec.pii.flatMap(({ prefix }) => PII_PARTS.map((part) => `${prefix}_${part}`))];
@@ -190,6 +190,13 @@ export const INSERT_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map<st
   [PURCHASE_ITEMS.table, [...TRANSPORT_VALUES, 'purchase_id', 'item_index', ...specColumns(PURCHASE_ITEMS), 'parse_errors']],
   [REJECTED_TABLE, [...REJECTED_COLUMNS]],
 ]);
+
+/** A table's insert columns; a table the ingest does not write is a programming error, never a silent skip. */
+export function insertColumnsOf(table: string): readonly string[] {
+  const columns = INSERT_COLUMNS.get(table);
+  if (columns === undefined) throw new Error(`the ingest does not write ${table}`);
+  return columns;
+}
 
 export interface PiiLocation {
   readonly entity: Entity;

@@ -1,7 +1,7 @@
 import type { ClickHouse, InsertSettings } from '../clickhouse/clickhouse.js';
 import type { Logger } from '../log/logger.js';
 import type { Decoded } from './decode.js';
-import { INGEST_TABLES, INSERT_COLUMNS } from './raw-tables.js';
+import { INGEST_TABLES, insertColumnsOf } from './raw-tables.js';
 import { retryUntilDeadline, type RetryPolicy } from '../system/retry.js';
 import { partitionKey, StoredOffsets } from './stored-offsets.js';
 
@@ -71,8 +71,8 @@ export class RawWriter {
     let first = true;
     for (const table of INGEST_TABLES) {
       const candidates = byTable.get(table);
-      const columns = INSERT_COLUMNS.get(table);
-      if (candidates === undefined || columns === undefined) continue;
+      if (candidates === undefined) continue;
+      const columns = insertColumnsOf(table);
       if (first) this.stopHere('before-insert', flush);
       else this.stopHere('between-inserts', flush);
       first = false;

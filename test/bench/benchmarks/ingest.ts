@@ -7,7 +7,7 @@ import { ENTITIES, type Entity } from '../../../pipeline/entities/entities.js';
 import { decode, type TopicRoles } from '../../../pipeline/ingest/decode.js';
 import { ingest } from '../../../pipeline/ingest/ingest.js';
 import { INSERT_SETTINGS } from '../../../pipeline/ingest/raw-writer.js';
-import { INSERT_COLUMNS, RAW_DATABASE } from '../../../pipeline/ingest/raw-tables.js';
+import { insertColumnsOf, RAW_DATABASE } from '../../../pipeline/ingest/raw-tables.js';
 import { createKafka } from '../../../pipeline/kafka/client.js';
 import { createLogger } from '../../../pipeline/log/logger.js';
 import { SCHEMA_VERSION } from '../../../pipeline/produce/envelope.js';
@@ -63,7 +63,7 @@ async function runSeedWay(clickhouse: ClickHouse, kafka: Kafka, topics: TopicNam
     eachMessage: async ({ topic, partition, message }) => {
       if (seen >= messages) return;
       const decoded = decode({ topic, partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles);
-      for (const { table, line } of decoded.rows) await clickhouse.insertCompact(table.replace(`${RAW_DATABASE}.`, `${database}.`), { columns: INSERT_COLUMNS.get(table) ?? [], body: `${line}\n` }, INSERT_SETTINGS);
+      for (const { table, line } of decoded.rows) await clickhouse.insertCompact(table.replace(`${RAW_DATABASE}.`, `${database}.`), { columns: insertColumnsOf(table), body: `${line}\n` }, INSERT_SETTINGS);
       seen += 1;
       if (seen >= messages) finished();
     },
