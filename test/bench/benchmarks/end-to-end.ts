@@ -45,38 +45,53 @@ async function emptyClickHouse(clickhouse: ClickHouse, views: readonly string[])
   await refreshViews(clickhouse, views);
 }
 
-/** Refreshes until the MART holds `expected` purchases of the topic; fails when a job died or the deadline passed. */
-async function untilMartHolds(clickhouse: ClickHouse, views: readonly string[], topic: string, expected: number, jobs: readonly RunningJob[], deadlineMs: number): Promise<void> {
+/**
+ * Polls `count` (pausing `pauseMs` between polls) until it reaches `expected`; fails naming
+ * `where` when one of the following jobs exited or the deadline passed.
+ */
+async function untilHolds(where: string, count: () => Promise<number>, expected: number, jobs: readonly RunningJob[], deadlineMs: number, pauseMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   let exited: JobResult | undefined;
   for (const job of jobs) void job.done.then((result) => (exited ??= result));
   for (;;) {
     if (exited !== undefined) throw new Error(`a job exited while following (${exited.code}): ${exited.stderr.trim().split('\n').slice(-2).join(' | ')}`);
-    await refreshViews(clickhouse, views);
-    const count = await martPurchases(clickhouse, topic);
-    if (count >= expected) return;
-    if (Date.now() > deadline) throw new Error(`the MART holds ${count} of ${expected} purchases after ${deadlineMs / 1000} s`);
-    await sleep(200);
+    const held = await count();
+    if (held >= expected) return;
+    if (Date.now() > deadline) throw new Error(`${where} holds ${held} of ${expected} purchases after ${deadlineMs / 1000} s`);
+    await sleep(pauseMs);
   }
 }
+
+/** Refreshes until the MART holds `expected` purchases of the topic. */
+const untilMartHolds = (clickhouse: ClickHouse, views: readonly string[], topic: string, expected: number, jobs: readonly RunningJob[], deadlineMs: number) =>
+  untilHolds(
+    'the MART',
+    async () => {
+      await refreshViews(clickhouse, views);
+      return martPurchases(clickhouse, topic);
+    },
+    expected,
+    jobs,
+    deadlineMs,
+    200,
+  );
 
 /**
  * Waits, without refreshing anything, until RAW holds every purchase of the topic: meanwhile the
  * views refresh only on their own schedule, as deployed, instead of a loop competing for the CPU.
  */
-async function untilRawHolds(clickhouse: ClickHouse, topic: string, expected: number, jobs: readonly RunningJob[], deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  let exited: JobResult | undefined;
-  for (const job of jobs) void job.done.then((result) => (exited ??= result));
-  for (;;) {
-    if (exited !== undefined) throw new Error(`a job exited while following (${exited.code}): ${exited.stderr.trim().split('\n').slice(-2).join(' | ')}`);
-    const [row] = await clickhouse.query<{ n: string }>('SELECT uniqExact(source_id) AS n FROM piccha_raw.purchases WHERE kafka_topic = {topic:String}', { topic });
-    const count = Number(row?.n ?? 0);
-    if (count >= expected) return;
-    if (Date.now() > deadline) throw new Error(`RAW holds ${count} of ${expected} purchases after ${deadlineMs / 1000} s`);
-    await sleep(1000);
-  }
-}
+const untilRawHolds = (clickhouse: ClickHouse, topic: string, expected: number, jobs: readonly RunningJob[], deadlineMs: number) =>
+  untilHolds(
+    'RAW',
+    async () => {
+      const [row] = await clickhouse.query<{ n: string }>('SELECT uniqExact(source_id) AS n FROM piccha_raw.purchases WHERE kafka_topic = {topic:String}', { topic });
+      return Number(row?.n ?? 0);
+    },
+    expected,
+    jobs,
+    deadlineMs,
+    1000,
+  );
 
 /** Peak resident memory of a running service process (VmHWM), in MiB. */
 function servicePeakMiB(stateDir: string, service: string): number {
