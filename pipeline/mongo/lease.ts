@@ -54,6 +54,8 @@ function describe(name: string, holder: LeaseHolder): string {
 export class Lease {
   private lost = false;
   private readonly timer: NodeJS.Timeout;
+  /** The beat under way, if any: beats never overlap, and release waits for the last one. */
+  private beating: Promise<void> | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -106,7 +108,18 @@ export class Lease {
     }
   }
 
-  private async beat(): Promise<void> {
+  private beat(): Promise<void> {
+    this.beating ??= this.beatOnce().finally(() => {
+      this.beating = undefined;
+    });
+    return this.beating;
+  }
+
+  /**
+   * FerretDB applies an update as read, modify and write back by _id, so a beat that overlapped
+   * a release could write the old holder back over the next one's lease.
+   */
+  private async beatOnce(): Promise<void> {
     if (this.lost) return;
     try {
       const result = await this.db.collection<LeaseDocument>(LEASES_COLLECTION).updateOne({ _id: this.name, 'holder.id': this.holder.id }, { $inc: { beat: 1 } });
@@ -127,6 +140,7 @@ export class Lease {
 
   async release(): Promise<void> {
     clearInterval(this.timer);
+    await this.beating;
     liveHere.delete(this.holder.id);
     if (this.lost) return;
     await this.db.collection<LeaseDocument>(LEASES_COLLECTION).deleteOne({ _id: this.name, 'holder.id': this.holder.id });
