@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { localLayout } from '../../../infra/local/layout.js';
 import type { ClickHouse } from '../../../pipeline/clickhouse/clickhouse.js';
 import { openClickHouse } from '../../../pipeline/clickhouse/connect.js';
 import { defaultMigrationsDir, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
@@ -14,6 +12,7 @@ import { refreshableViews, refreshViews } from '../../../pipeline/mart/refresh.j
 import { connectMongo } from '../../../pipeline/mongo/client.js';
 import { generateKeys } from '../../../pipeline/pii/keys.js';
 import { startLocalServices } from '../../helpers/local-services.js';
+import { servicePeakMiB } from '../service-process.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { percentile, scaled, type Benchmark, type BenchResult } from '../harness.js';
 import { runJob, startJob, type JobResult, type RunningJob } from '../jobs.js';
@@ -92,14 +91,6 @@ const untilRawHolds = (clickhouse: ClickHouse, topic: string, expected: number, 
     deadlineMs,
     1000,
   );
-
-/** Peak resident memory of a running service process (VmHWM), in MiB. */
-function servicePeakMiB(stateDir: string, service: string): number {
-  const records = JSON.parse(readFileSync(localLayout(stateDir, '').runFile, 'utf8')) as Record<string, { pid: number }>;
-  const pid = records[service]?.pid;
-  const status = pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
 
 /**
  * Freshness with `backlog` purchases in MongoDB: purchases written steadily, each timed from

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouse } from '../../../pipeline/clickhouse/clickhouse.js';
 import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
+import { ServerClickHouse } from '../../../pipeline/clickhouse/server.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
 import { ENTITIES, type Entity } from '../../../pipeline/entities/entities.js';
 import { decode, type TopicRoles } from '../../../pipeline/ingest/decode.js';
@@ -13,7 +14,8 @@ import { createLogger } from '../../../pipeline/log/logger.js';
 import { SCHEMA_VERSION } from '../../../pipeline/produce/envelope.js';
 import { ensureTopics, topicNames, type TopicNames } from '../../../pipeline/produce/topics.js';
 import type { Kafka } from 'kafkajs';
-import { withLocalServices } from '../../helpers/local-services.js';
+import { startLocalServices, withLocalServices } from '../../helpers/local-services.js';
+import { processCpuMs, servicePid } from '../service-process.js';
 import { fillPurchases } from '../../helpers/purchase-envelopes.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
@@ -33,6 +35,29 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** CPU time of the processes that do the work of a case, per purchase. */
+interface CpuMeter {
+  /** Starts counting; the returned function stops and describes what each process used. */
+  start(): (purchases: number) => string;
+}
+
+function cpuMeter(stateDir: string): CpuMeter {
+  const processes = { ClickHouse: servicePid(stateDir, 'clickhouse'), Kafka: servicePid(stateDir, 'kafka') };
+  return {
+    start() {
+      const own = process.cpuUsage();
+      const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, processCpuMs(pid)]));
+      return (purchases) => {
+        const used = process.cpuUsage(own);
+        const spent: [string, number][] = [...Object.entries(processes).map(([name, pid]): [string, number] => [name, processCpuMs(pid) - (before[name] ?? 0)]), ['this process', (used.user + used.system) / 1000]];
+        const perPurchase = (ms: number) => ((ms * 1000) / purchases).toFixed(0);
+        const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
+        return `CPU ${perPurchase(total)} µs/purchase (${spent.map(([name, ms]) => `${name} ${perPurchase(ms)}`).join(', ')})`;
+      };
+    },
+  };
 }
 
 /** The Kafka table engine with `consumers` consumers, from the create until every purchase is in its RAW copy. */
@@ -76,42 +101,48 @@ async function runSeedWay(clickhouse: ClickHouse, kafka: Kafka, topics: TopicNam
 
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
-  description: 'purchases/s Kafka → ClickHouse RAW (purchases and their items): ClickHouse’s Kafka table engine (consumers = partitions, the baseline; and one consumer), piccha ingest, and the seed’s one insert per message',
+  description: 'purchases/s Kafka → ClickHouse RAW (purchases and their items) on the local ClickHouse service, with the CPU time each case cost every process: ClickHouse’s Kafka table engine (consumers = partitions, the baseline; and one consumer), piccha ingest, and the seed’s one insert per message',
   async run(options) {
     const purchases = scaled(1_000_000, options);
     const seedMessages = scaled(10_000, options);
-    return withLocalServices(['kafka'], async (env) => {
-      const brokers = env.KAFKA_BROKERS ?? '';
-      const kafka = createKafka({ brokers: [brokers], clientId: 'bench' }, logger);
-      const state = makeTempDir('bench-ingest');
-      const clickhouse = new EmbeddedClickHouse(join(state.path, 'clickhouse'));
-      try {
-        await migrate(clickhouse, readMigrations(defaultMigrationsDir()));
-        const topics = topicNames(`bench-ingest-${Date.now()}`);
-        await fillPurchases(kafka, topics, purchases, 5, PARTITIONS);
-        const results: BenchResult[] = [];
-        const native3 = await runNative(clickhouse, brokers, topics, purchases, PARTITIONS);
-        results.push({ case: `ClickHouse Kafka engine, ${PARTITIONS} consumers`, size: purchases, unit: 'purchases', seconds: native3 / 1000, baseline: true });
-        const native1 = await runNative(clickhouse, brokers, topics, purchases, 1);
-        results.push({ case: 'ClickHouse Kafka engine, 1 consumer', size: purchases, unit: 'purchases', seconds: native1 / 1000 });
-        const ours = await timed(() => ingest(kafka, clickhouse, { topics, partitions: PARTITIONS, groupId: `bench-ingest-${Date.now()}`, follow: false, maxBatchRows: 10_000, maxBatchMs: 1000, deadlineMs: 60_000 }, logger));
-        const written = await countOf(clickhouse, `${RAW_DATABASE}.purchases`, topics.entities.purchases);
-        if (written !== purchases) throw new Error(`piccha ingest wrote ${written} purchases of ${purchases}`);
-        const [revenue] = await clickhouse.query<{ ours: string; native: string }>(
-          `SELECT (SELECT toString(sum(total_amount)) FROM ${RAW_DATABASE}.purchases WHERE kafka_topic = {topic:String}) AS ours,
-                  (SELECT toString(sum(total_amount)) FROM bench_native_${PARTITIONS}.purchases) AS native`,
-          { topic: topics.entities.purchases },
-        );
-        if (revenue?.ours !== revenue?.native) throw new Error(`revenue differs: piccha ingest ${revenue?.ours}, Kafka engine ${revenue?.native}`);
-        results.push({ case: 'piccha ingest (batches of 10,000, exactly once)', size: purchases, unit: 'purchases', seconds: ours / 1000 });
-        const seedWay = await runSeedWay(clickhouse, kafka, topics, seedMessages);
-        results.push({ case: 'the seed’s way: one INSERT per message', size: seedMessages, unit: 'purchases', seconds: seedWay / 1000 });
-        return results;
-      } finally {
-        await clickhouse.close();
-        state.remove();
-      }
-    });
+    // The ClickHouse service, as every stage reaches ClickHouse: the Kafka engine runs inside it,
+    // and piccha ingest (in this process) sends it its inserts over HTTP.
+    const services = await startLocalServices(['kafka', 'clickhouse']);
+    const env = services.env;
+    const brokers = env.KAFKA_BROKERS ?? '';
+    const kafka = createKafka({ brokers: [brokers], clientId: 'bench' }, logger);
+    const clickhouse = new ServerClickHouse({ url: env.CLICKHOUSE_URL ?? '', user: env.CLICKHOUSE_USER ?? '', password: env.CLICKHOUSE_PASSWORD ?? '', database: 'default' });
+    try {
+      await migrate(clickhouse, readMigrations(defaultMigrationsDir()));
+      const topics = topicNames(`bench-ingest-${Date.now()}`);
+      await fillPurchases(kafka, topics, purchases, 5, PARTITIONS);
+      const cpu = cpuMeter(services.stateDir);
+      const results: BenchResult[] = [];
+      let used = cpu.start();
+      const native3 = await runNative(clickhouse, brokers, topics, purchases, PARTITIONS);
+      results.push({ case: `ClickHouse Kafka engine, ${PARTITIONS} consumers`, size: purchases, unit: 'purchases', seconds: native3 / 1000, baseline: true, note: used(purchases) });
+      used = cpu.start();
+      const native1 = await runNative(clickhouse, brokers, topics, purchases, 1);
+      results.push({ case: 'ClickHouse Kafka engine, 1 consumer', size: purchases, unit: 'purchases', seconds: native1 / 1000, note: used(purchases) });
+      used = cpu.start();
+      const ours = await timed(() => ingest(kafka, clickhouse, { topics, partitions: PARTITIONS, groupId: `bench-ingest-${Date.now()}`, follow: false, maxBatchRows: 10_000, maxBatchMs: 1000, deadlineMs: 60_000 }, logger));
+      const oursUsed = used(purchases);
+      const written = await countOf(clickhouse, `${RAW_DATABASE}.purchases`, topics.entities.purchases);
+      if (written !== purchases) throw new Error(`piccha ingest wrote ${written} purchases of ${purchases}`);
+      const [revenue] = await clickhouse.query<{ ours: string; native: string }>(
+        `SELECT (SELECT toString(sum(total_amount)) FROM ${RAW_DATABASE}.purchases WHERE kafka_topic = {topic:String}) AS ours,
+                (SELECT toString(sum(total_amount)) FROM bench_native_${PARTITIONS}.purchases) AS native`,
+        { topic: topics.entities.purchases },
+      );
+      if (revenue?.ours !== revenue?.native) throw new Error(`revenue differs: piccha ingest ${revenue?.ours}, Kafka engine ${revenue?.native}`);
+      results.push({ case: 'piccha ingest (batches of 10,000, exactly once)', size: purchases, unit: 'purchases', seconds: ours / 1000, note: oursUsed });
+      const seedWay = await runSeedWay(clickhouse, kafka, topics, seedMessages);
+      results.push({ case: 'the seed’s way: one INSERT per message', size: seedMessages, unit: 'purchases', seconds: seedWay / 1000 });
+      return results;
+    } finally {
+      await clickhouse.close();
+      await services.stop();
+    }
   },
 };
 
