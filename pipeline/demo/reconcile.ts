@@ -15,7 +15,7 @@ export interface Identity {
  *   judged    documents = MongoDB documents          (each stored document reached ClickHouse and was judged once:
  *                                                     a RAW document or a message refused before RAW)
  *   kafka     Kafka messages + dead letters ≥ documents  (every document at least once; more for versions and
- *                                                     outbox repeats, which MART collapses)
+ *                                                     re-sends after a producer restart, which MART collapses)
  *   ingest    Kafka messages = RAW rows + refused by the ingest  (the ingest wrote each message once)
  *   status    documents = kept + duplicates + rejected
  *   mart      MART rows = documents − duplicates − rejected

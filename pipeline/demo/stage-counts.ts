@@ -8,7 +8,7 @@ import type { TopicNames } from '../produce/topics.js';
 export interface EntityStages {
   /** Documents in the MongoDB collection. */
   readonly mongo: number;
-  /** Messages on the entity's topic (every version, outbox repeats included). */
+  /** Messages on the entity's topic (every version, re-sends after a producer restart included). */
   readonly kafka: number;
   /** The producer's dead letters of the entity, as RAW received them from the dead-letter topic. */
   readonly deadLettered: number;

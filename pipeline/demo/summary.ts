@@ -45,7 +45,7 @@ export function formatSummary(summary: DemoSummary): string {
   const lines = [
     formatRows(rows, 'table').trimEnd(),
     '',
-    `kafka − documents    ${ENTITIES.map((entity) => `${entity} ${counts.entities[entity].kafka + counts.entities[entity].deadLettered - counts.entities[entity].documents}`).join(', ')} (versions and outbox repeats; MART keeps each document's latest)`,
+    `kafka − documents    ${ENTITIES.map((entity) => `${entity} ${counts.entities[entity].kafka + counts.entities[entity].deadLettered - counts.entities[entity].documents}`).join(', ')} (versions and re-sends after a producer restart; MART keeps each document's latest)`,
     `dead-letter topic    ${counts.deadLetterTopic.kafka} message(s), ${counts.deadLetterTopic.raw} in piccha_raw.rejected`,
     ...(counts.otherTopicsMessages > 0
       ? [`other stacks         ClickHouse also holds ${counts.otherTopicsMessages} RAW message(s) of other topic prefixes; documents and duplicates are judged across all of them, so this stack's counts can differ (one ClickHouse per stack avoids it)`]

@@ -65,8 +65,6 @@ export class MongoDocumentWriter {
   private readonly storedHashes = new Map<Entity, Map<string, string> | null>();
   private lease: Lease | undefined;
   readonly counts: Record<Entity, WriteCounts>;
-  /** Outbox entries appended twice because the producer sealed their segment meanwhile. */
-  outboxRepeats = 0;
 
   private readonly batchSize: number;
 
@@ -145,7 +143,7 @@ export class MongoDocumentWriter {
     const changed = batch.filter((document) => hashes?.has(document._id) === true && hashes.get(document._id) !== document[CONTENT_HASH]);
     this.counts[entity].unchanged += batch.length - fresh.length - changed.length;
     // The outbox first: a crash between the two writes re-sends a version, never loses one.
-    this.outboxRepeats += await appendToOutbox(this.db, entity, [...fresh, ...changed]);
+    await appendToOutbox(this.db, entity, [...fresh, ...changed]);
     const taken = await this.insertFresh(entity, fresh);
     if (hashes === null) {
       // Without a map, a document written earlier in this run shows up here: replace it only if it changed.

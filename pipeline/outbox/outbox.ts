@@ -1,4 +1,4 @@
-import type { Db, ObjectId } from 'mongodb';
+import { ObjectId, type Db } from 'mongodb';
 import type { Document, Entity } from '../entities/entities.js';
 
 /**
@@ -17,12 +17,21 @@ import type { Document, Entity } from '../entities/entities.js';
  * segment in order, then drops it. A writer that appended to segment n checks that n is still
  * open afterwards: if it is, the seal comes later, so the producer's drain reads the entries;
  * if it is not, the writer appends the same entries to the new open segment and checks again.
- * An entry can so be sent twice, never not at all.
+ * The copy in the sealed segment may or may not have been read by then (FerretDB creates the
+ * collection before it inserts, so the producer can seal and drain a segment whose insert is
+ * still in flight), so every entry carries its append's `batch` id and its `index` in it, the
+ * same in every copy: the producer skips a copy of an entry it has sent already (see
+ * pipeline/produce/producer.ts). An entry is so sent once, never not at all (twice only when a
+ * producer resumes from its checkpoint after a crash).
  */
 export interface OutboxEntry {
   readonly _id?: ObjectId;
   /** The stored document as it was written, storage fields included. */
   readonly document: Document;
+  /** The append the entry belongs to, the same in each copy (absent in entries of older versions). */
+  readonly batch?: ObjectId;
+  /** The entry's place in its append, from 0. */
+  readonly index?: number;
 }
 
 interface OutboxState {
@@ -43,18 +52,16 @@ async function openSegment(db: Db, entity: Entity): Promise<number> {
   return state?.open ?? 1;
 }
 
-/**
- * Appends the documents, in order, where the producer is certain to read them. Returns how
- * many entries it appended more than once (each such entry may reach Kafka twice).
- */
-export async function appendToOutbox(db: Db, entity: Entity, documents: readonly Document[]): Promise<number> {
-  if (documents.length === 0) return 0;
+/** Appends the documents, in order, where the producer is certain to read them. */
+export async function appendToOutbox(db: Db, entity: Entity, documents: readonly Document[]): Promise<void> {
+  if (documents.length === 0) return;
+  const batch = new ObjectId();
   let segment = await openSegment(db, entity);
-  let repeats = 0;
   for (;;) {
     try {
+      // Fresh entries each time: the driver stamps an _id into what it inserts.
       await db.collection<OutboxEntry>(segmentName(entity, segment)).insertMany(
-        documents.map((document) => ({ document })),
+        documents.map((document, index) => ({ document, batch, index })),
         { ordered: true },
       );
     } catch (error) {
@@ -63,9 +70,8 @@ export async function appendToOutbox(db: Db, entity: Entity, documents: readonly
       if ((await openSegment(db, entity)) === segment) throw error;
     }
     const open = await openSegment(db, entity);
-    if (open === segment) return repeats;
+    if (open === segment) return;
     segment = open;
-    repeats += documents.length;
   }
 }
 

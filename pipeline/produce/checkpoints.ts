@@ -6,7 +6,9 @@ export const CHECKPOINTS_COLLECTION = 'producer_checkpoints';
 /**
  * How far the producer got with one entity's outbox into one topic (the checkpoint's _id), as
  * the broker acknowledged it: in outbox segment `segment`, the first `position` entries, the
- * last of them `last_id`; `done` once the whole segment is in Kafka.
+ * last of them `last_id`; `done` once the whole segment is in Kafka. `last_batch` and
+ * `last_index` name the last entry sent, whichever segment it was in, by its append and its place
+ * there: a copy of it or of an earlier entry of the same append, found later, is not sent again.
  */
 export interface Checkpoint {
   /** The topic. */
@@ -16,6 +18,8 @@ export interface Checkpoint {
   readonly position: number;
   readonly last_id: ObjectId | null;
   readonly done: boolean;
+  readonly last_batch: ObjectId | null;
+  readonly last_index: number;
   readonly updated_at: Date;
 }
 

@@ -8,7 +8,7 @@ import { DeadlineExceeded, retryUntilDeadline } from '../system/retry.js';
 import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
 import type { Logger } from '../log/logger.js';
 import { Lease, type LeaseHolder } from '../mongo/lease.js';
-import { appendToOutbox, dropSegment, readSegment, sealSegments } from '../outbox/outbox.js';
+import { appendToOutbox, dropSegment, readSegment, sealSegments, type OutboxEntry } from '../outbox/outbox.js';
 import type { PiiKeyring } from '../pii/keys.js';
 import { protectDocument } from '../pii/protect.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoints.js';
@@ -111,25 +111,37 @@ async function send(run: Run, entity: Entity, messages: Message[], dead: Message
   await run.producer.sendBatch({ topicMessages, ...SEND_SETTINGS });
 }
 
+type LastSent = Pick<CheckpointState, 'last_batch' | 'last_index'>;
+
+/**
+ * Whether the entry, or a later one of its append, was sent already: it is a copy its writer
+ * appended again after finding its segment sealed. One writer appends at a time, each copy in
+ * the same order, so what was sent of an append is the start of it.
+ */
+function sentAlready(entry: OutboxEntry, last: LastSent): boolean {
+  return entry.batch !== undefined && entry.index !== undefined && last.last_batch !== null && entry.batch.equals(last.last_batch) && entry.index <= last.last_index;
+}
+
 /**
  * Sends one sealed segment from where the checkpoint says, then drops it. The resume position
  * is trusted only when the entry found there is the one recorded; otherwise the whole segment
- * is sent again (duplicates, never a gap).
+ * is sent again (duplicates, never a gap). Copies of entries sent already are skipped.
  */
 async function drainSegment(run: Run, entity: Entity, segment: number, stored: CheckpointState | null): Promise<CheckpointState | null> {
   const { db, options } = run;
   const topic = options.topics.entities[entity];
   const totals = run.summary[entity];
-  let checkpoint = stored;
-  // A segment below the checkpoint's was written late by a writer that then appended its
-  // entries again further on: it is sent whole and dropped, without a checkpoint of its own.
-  const tracked = checkpoint === null || segment >= checkpoint.segment;
-  const resume = checkpoint?.segment === segment ? checkpoint : null;
-  if (resume?.done === true) {
+  // A segment the checkpoint is past (or done with) is one a late append recreated after it was
+  // dropped: that writer found it sealed and appended the same entries again further on.
+  if (stored !== null && (segment < stored.segment || (segment === stored.segment && stored.done))) {
     await dropSegment(db, entity, segment);
-    return checkpoint;
+    return stored;
   }
+  const resume = stored?.segment === segment ? stored : null;
+  let checkpoint = stored;
   let skip = resume?.position ?? 0;
+  // The last entry sent, carried from segment to segment.
+  let lastSent: LastSent = { last_batch: stored?.last_batch ?? null, last_index: stored?.last_index ?? -1 };
   for (;;) {
     let position = 0;
     let messages: Message[] = [];
@@ -144,8 +156,8 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
       options.onSent?.(entity, messages.length + dead.length);
       messages = [];
       dead = [];
-      const next: CheckpointState = { segment, position, last_id: lastId, done: false };
-      if (tracked && position > 0 && (checkpoint === null || checkpoint.segment !== segment || position > checkpoint.position)) {
+      const next: CheckpointState = { segment, position, last_id: lastId, done: false, ...lastSent };
+      if (position > 0 && (checkpoint === null || checkpoint.segment !== segment || position > checkpoint.position)) {
         await writeCheckpoint(db, topic, entity, checkpoint, next);
         checkpoint = next;
       }
@@ -162,8 +174,10 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
           if (mismatch) break;
           continue;
         }
+        if (sentAlready(entry, lastSent)) continue;
         const { message, dead: isDead } = toMessage(entity, entry.document, options.keyring, now);
         (isDead ? dead : messages).push(message);
+        if (entry.batch !== undefined && entry.index !== undefined) lastSent = { last_batch: entry.batch, last_index: entry.index };
         if (messages.length + dead.length >= options.batchSize) {
           await flush();
           stopped = options.signal?.aborted === true;
@@ -180,11 +194,7 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
       continue;
     }
     await flush();
-    if (!tracked) {
-      await dropSegment(db, entity, segment);
-      return checkpoint;
-    }
-    const done: CheckpointState = { segment, position, last_id: lastId, done: true };
+    const done: CheckpointState = { segment, position, last_id: lastId, done: true, ...lastSent };
     await writeCheckpoint(db, topic, entity, checkpoint, done);
     await dropSegment(db, entity, segment);
     return done;
@@ -195,7 +205,7 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
 async function drainEntity(run: Run, entity: Entity): Promise<void> {
   const segments = await sealSegments(run.db, entity);
   const stored = await readCheckpoint(run.db, run.options.topics.entities[entity]);
-  let checkpoint: CheckpointState | null = stored && { segment: stored.segment, position: stored.position, last_id: stored.last_id, done: stored.done };
+  let checkpoint: CheckpointState | null = stored && { segment: stored.segment, position: stored.position, last_id: stored.last_id, done: stored.done, last_batch: stored.last_batch ?? null, last_index: stored.last_index ?? -1 };
   for (const segment of segments) {
     if (run.options.signal?.aborted === true) return;
     checkpoint = await drainSegment(run, entity, segment, checkpoint);

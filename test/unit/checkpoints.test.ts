@@ -2,7 +2,7 @@ import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { isAfter, type CheckpointState } from '../../pipeline/produce/checkpoints.js';
 
-const at = (segment: number, position: number, done = false): CheckpointState => ({ segment, position, done, last_id: new ObjectId() });
+const at = (segment: number, position: number, done = false): CheckpointState => ({ segment, position, done, last_id: new ObjectId(), last_batch: null, last_index: -1 });
 
 describe('producer checkpoints only move forward', () => {
   it.each([
