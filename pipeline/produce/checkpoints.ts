@@ -25,8 +25,11 @@ export interface Checkpoint {
 
 export type CheckpointState = Omit<Checkpoint, '_id' | 'entity' | 'updated_at'>;
 
-export async function readCheckpoint(db: Db, topic: string): Promise<Checkpoint | null> {
-  return db.collection<Checkpoint>(CHECKPOINTS_COLLECTION).findOne({ _id: topic });
+/** The stored checkpoint's state; one written before entries named their append reads as "none sent". */
+export async function readCheckpoint(db: Db, topic: string): Promise<CheckpointState | null> {
+  const stored = await db.collection<Omit<Checkpoint, 'last_batch' | 'last_index'> & Partial<Checkpoint>>(CHECKPOINTS_COLLECTION).findOne({ _id: topic });
+  if (stored === null) return null;
+  return { segment: stored.segment, position: stored.position, last_id: stored.last_id, done: stored.done, last_batch: stored.last_batch ?? null, last_index: stored.last_index ?? -1 };
 }
 
 /** A checkpoint only moves forward: a state that is not after the stored one is refused. */

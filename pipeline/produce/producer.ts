@@ -204,8 +204,7 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
 /** One pass: seals the entity's open outbox segment and sends every sealed one, in order. */
 async function drainEntity(run: Run, entity: Entity): Promise<void> {
   const segments = await sealSegments(run.db, entity);
-  const stored = await readCheckpoint(run.db, run.options.topics.entities[entity]);
-  let checkpoint: CheckpointState | null = stored && { segment: stored.segment, position: stored.position, last_id: stored.last_id, done: stored.done, last_batch: stored.last_batch ?? null, last_index: stored.last_index ?? -1 };
+  let checkpoint = await readCheckpoint(run.db, run.options.topics.entities[entity]);
   for (const segment of segments) {
     if (run.options.signal?.aborted === true) return;
     checkpoint = await drainSegment(run, entity, segment, checkpoint);
