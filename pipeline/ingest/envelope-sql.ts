@@ -1,0 +1,460 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUSINESS_KEYS, ENTITIES, type Entity } from '../entities/entities.js';
+import { PII_POLICY } from '../pii/policy.js';
+import { SCHEMA_VERSION } from '../produce/envelope.js';
+import { defaultMigrationsDir } from '../clickhouse/migrations.js';
+import { PLAINTEXT_REMOVED } from './decode.js';
+import { ENTITY_TABLES, PURCHASE_ITEMS, RAW_DATABASE, type TableSpec, type ValueType } from './raw-tables.js';
+
+/**
+ * Renders the migrations with which ClickHouse itself turns Kafka envelopes into RAW rows, the
+ * port of decode.ts/typing.ts to SQL (decode.ts is the specification; the parity test holds the
+ * two together). The rendered files are committed in sql/ and applied like any migration;
+ * `npm run sql:envelopes` writes them again after a change here, which then needs new numbers
+ * once the old ones are applied anywhere.
+ */
+
+const DB = RAW_DATABASE;
+/** Where a JSON array fills a named Tuple positionally, its first element lands here: an object never has this key. */
+const PROBE = '_piccha_array_probe';
+const NUMBERS = "('Int64', 'UInt64', 'Float64')";
+
+const lit = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const ident = (name: string): string => `\`${name}\``;
+const element = (expr: string, name: string): string => `tupleElement(${expr}, ${lit(name)})`;
+const isNone = (expr: string): string => `dynamicType(${expr}) = 'None'`;
+
+/** A path into the payload's JSON, as JSON* function arguments: literal keys, or an expression for an array position. */
+type JsonPath = readonly string[];
+const jsonArgs = (path: JsonPath): string => (path.length === 0 ? 'payload' : `payload, ${path.join(', ')}`);
+const keys = (dotted: string): string[] => dotted.split('.').map(lit);
+
+/** JSON.stringify of the value at a path, cut to 60 characters as typing.ts's `shown` cuts it; `undefined` where absent. */
+function shown(path: JsonPath): string {
+  const raw = path.length === 0 ? 'JSONExtractRaw(payload)' : `JSONExtractRaw(${jsonArgs(path)})`;
+  // JavaScript counts UTF-16 code units: a character beyond the Basic Multilingual Plane (an emoji) is two.
+  const units = `arrayCumSum(arrayMap(c -> if(length(c) = 4, 2, 1), extractAll(r, '(?s).')))`;
+  const cut = `arrayMap(r -> if(lengthUTF8(r) + countMatches(r, '[\\x{10000}-\\x{10FFFF}]') > 60, concat(arrayStringConcat(arrayFilter((c, u) -> u <= 57, extractAll(r, '(?s).'), ${units})), '…'), r), [${raw}])[1]`;
+  return path.length === 0 ? cut : `if(JSONHas(${jsonArgs(path)}), ${cut}, 'undefined')`;
+}
+
+/** JavaScript's String.prototype.trim: Unicode white space and line terminators. */
+const jsTrim = (expr: string): string => `replaceRegexpAll(${expr}, '^[\\\\s\\\\x{0B}\\\\x{A0}\\\\x{FEFF}\\\\p{Zs}\\\\x{2028}\\\\x{2029}]+|[\\\\s\\\\x{0B}\\\\x{A0}\\\\x{FEFF}\\\\p{Zs}\\\\x{2028}\\\\x{2029}]+$', '')`;
+
+/** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil); a day past the month's end runs on, as Date.parse lets it. */
+function civilDays(year: string, month: string, day: string): string {
+  const y = `(${year} - if(${month} <= 2, 1, 0))`;
+  const era = `intDiv(${y}, 400)`;
+  const yoe = `(${y} - ${era} * 400)`;
+  const doy = `(intDiv(153 * ((${month} + 9) % 12) + 2, 5) + ${day} - 1)`;
+  return `(${era} * 146097 + ${yoe} * 365 + intDiv(${yoe}, 4) - intDiv(${yoe}, 100) + ${doy} - 719468)`;
+}
+
+const ISO_DATETIME = '^(\\\\d{4})-(\\\\d{2})-(\\\\d{2})[T ](\\\\d{2}):(\\\\d{2})(?::(\\\\d{2})(?:\\\\.(\\\\d{1,9}))?)?(Z|([+-])(\\\\d{2}):?(\\\\d{2}))$';
+/**
+ * The instant of an ISO 8601 text with an offset, in milliseconds, as Date.parse reads it (a
+ * day up to 31 runs into the next month, 24:00 is the next midnight, digits past the
+ * millisecond are cut), or NULL where Date.parse finds none.
+ */
+function isoMillis(text: string): string {
+  const n = (index: number) => `toInt64OrZero(g[${index}])`;
+  const valid = `length(g) = 11 AND ${n(2)} BETWEEN 1 AND 12 AND ${n(3)} BETWEEN 1 AND 31 AND (${n(4)} <= 23 OR (${n(4)} = 24 AND ${n(5)} = 0 AND ${n(6)} = 0 AND toInt64OrZero(rightPad(g[7], 3, '0')) = 0)) AND ${n(5)} <= 59 AND ${n(6)} <= 59 AND (g[8] = 'Z' OR (${n(10)} <= 23 AND ${n(11)} <= 59))`;
+  const ms = `${civilDays(n(1), n(2), n(3))} * 86400000 + ${n(4)} * 3600000 + ${n(5)} * 60000 + ${n(6)} * 1000 + toInt64OrZero(substring(rightPad(g[7], 3, '0'), 1, 3)) - if(g[9] = '-', -1, 1) * (${n(10)} * 60 + ${n(11)}) * 60000`;
+  return `arrayMap(g -> if(${valid}, toNullable(${ms}), NULL), [extractGroups(${text}, '${ISO_DATETIME}')])[1]`;
+}
+const FIRST_INSTANT = Date.UTC(1900, 0, 1);
+const PAST_LAST_INSTANT = Date.UTC(2300, 0, 1);
+/** False for NULL (no instant) as for an instant outside 1900–2299. */
+const inRange = (ms: string): string => `ifNull(${ms} >= ${FIRST_INSTANT} AND ${ms} < ${PAST_LAST_INSTANT}, false)`;
+const instantText = (v: string): string => jsTrim(`toString(${v})`);
+/** typing.ts's `instant`: the Dynamic value as DateTime64(3, 'UTC'), or NULL. */
+const instant = (v: string): string => `if(dynamicType(${v}) = 'String' AND ${inRange(isoMillis(instantText(v)))}, fromUnixTimestamp64Milli(assumeNotNull(${isoMillis(instantText(v))}), 'UTC'), NULL)`;
+
+interface Typing {
+  /** True where the (present) value types. */
+  readonly ok: string;
+  /** The typed value, read where ok. */
+  readonly value: string;
+  /** Why it did not type, given the value as shown. */
+  readonly reason: (shownValue: string) => string;
+  /** The column's value when absent or untypeable and not Nullable. */
+  readonly fallback: string;
+}
+
+const DECIMAL_TEXT = '^-?\\\\d{1,10}(\\\\.\\\\d{1,2})?$';
+const DATE_TEXT = '^(\\\\d{4})-(\\\\d{2})-(\\\\d{2})$';
+
+function dateTyping(v: string, from: number, to: number, cast: string): Typing {
+  const text = `toString(${v})`;
+  const part = (index: number) => `toInt64OrZero(extractGroups(${text}, '${DATE_TEXT}')[${index}])`;
+  const leap = `(${part(1)} % 4 = 0 AND (${part(1)} % 100 != 0 OR ${part(1)} % 400 = 0))`;
+  const daysIn = `multiIf(${part(2)} = 2, if(${leap}, 29, 28), ${part(2)} IN (4, 6, 9, 11), 30, 31)`;
+  const realDay = `(${part(2)} BETWEEN 1 AND 12 AND ${part(3)} BETWEEN 1 AND ${daysIn})`;
+  const isText = `dynamicType(${v}) = 'String'`;
+  const shaped = `match(${text}, '${DATE_TEXT}')`;
+  return {
+    ok: `(${isText} AND ${shaped} AND ${realDay} AND ${part(1)} BETWEEN ${from} AND ${to})`,
+    value: `${cast}(${text})`,
+    reason: (s) => `multiIf(NOT ${isText}, concat('not a date: ', ${s}), NOT ${shaped}, concat('not a YYYY-MM-DD date: ', ${s}), NOT ${realDay}, concat('no such day: ', ${s}), concat('outside ${from}–${to}: ', ${s}))`,
+    fallback: `${cast}('1970-01-01')`,
+  };
+}
+
+function integerTyping(v: string, min: number, max: number, cast: string): Typing {
+  const whole = `(dynamicType(${v}) IN ('Int64', 'UInt64') OR (dynamicType(${v}) = 'Float64' AND toFloat64(${v}) = floor(toFloat64(${v}))))`;
+  const number = `if(dynamicType(${v}) IN ${NUMBERS}, toFloat64(${v}), 0)`;
+  return {
+    ok: `(${whole} AND ${number} BETWEEN ${min} AND ${max})`,
+    value: `${cast}(${number})`,
+    reason: (s) => `if(NOT ${whole}, concat('not a whole number: ', ${s}), concat('outside ${min}–${max}: ', ${s}))`,
+    fallback: `${cast}(0)`,
+  };
+}
+
+/** typing.ts's TYPERS, for a Dynamic leaf. */
+function typing(type: ValueType, v: string): Typing {
+  const t = `dynamicType(${v})`;
+  switch (type) {
+    case 'string':
+      return { ok: `${t} IN ('String', 'Int64', 'UInt64', 'Float64', 'Bool')`, value: `toString(${v})`, reason: (s) => `concat('not text: ', ${s})`, fallback: "''" };
+    case 'decimal': {
+      const text = `multiIf(${t} = 'String', ${jsTrim(`toString(${v})`)}, ${t} IN ${NUMBERS}, toString(${v}), '')`;
+      return {
+        ok: `match(${text}, '${DECIMAL_TEXT}')`,
+        value: `toDecimal64(${text}, 2)`,
+        reason: (s) => `multiIf(${t} NOT IN ('String', 'Int64', 'UInt64', 'Float64') OR ${text} = '' OR NOT isFinite(ifNull(toFloat64OrNull(${text}), nan)), concat('not a number: ', ${s}), abs(toFloat64OrZero(${text})) >= 1e10, concat('out of range for Decimal(12, 2): ', ${s}), concat('more than two decimal places: ', ${s}))`,
+        fallback: 'toDecimal64(0, 2)',
+      };
+    }
+    case 'datetime': {
+      const ms = isoMillis(instantText(v));
+      return {
+        ok: `(${t} = 'String' AND ${inRange(ms)})`,
+        value: `fromUnixTimestamp64Milli(assumeNotNull(${ms}), 'UTC')`,
+        reason: (s) =>
+          `multiIf(${t} != 'String', concat('not a date and time: ', ${s}), NOT match(${instantText(v)}, '${ISO_DATETIME}'), concat('not an ISO 8601 date and time with an offset: ', ${s}), isNull(${ms}), concat('no such date and time: ', ${s}), concat('outside 1900–2299: ', ${s}))`,
+        fallback: "toDateTime64(0, 3, 'UTC')",
+      };
+    }
+    case 'date':
+      return dateTyping(v, 1970, 2149, 'toDate');
+    case 'date32':
+      return dateTyping(v, 1900, 2299, 'toDate32');
+    case 'bool':
+      return { ok: `${t} = 'Bool'`, value: `toBool(${v})`, reason: (s) => `concat('not true or false: ', ${s})`, fallback: 'false' };
+    case 'uint16':
+      return integerTyping(v, 0, 65_535, 'toUInt16');
+    case 'uint32':
+      return integerTyping(v, 0, 4_294_967_295, 'toUInt32');
+    case 'int32':
+      return integerTyping(v, -2_147_483_648, 2_147_483_647, 'toInt32');
+    case 'float':
+      return { ok: `${t} IN ${NUMBERS}`, value: `toFloat64(${v})`, reason: (s) => `concat('not a number: ', ${s})`, fallback: 'toFloat64(0)' };
+    case 'strings': {
+      const list = `dynamicElement(${v}, 'Array(Nullable(String))')`;
+      return {
+        ok: `(${t} = 'Array(Nullable(String))' AND arrayAll(x -> isNotNull(x), ${list}))`,
+        value: `arrayMap(x -> assumeNotNull(x), ${list})`,
+        reason: (s) => `concat('not a list of text: ', ${s})`,
+        fallback: 'CAST([], \'Array(String)\')',
+      };
+    }
+  }
+}
+
+/** The JSON tree a table spec reads: objects become named Tuples (with the probe first), leaves Dynamic. */
+interface Node {
+  readonly children: Map<string, Node>;
+  leaf?: string;
+}
+
+function treeOf(spec: TableSpec): Node {
+  const root: Node = { children: new Map() };
+  const put = (path: string, leaf: string) => {
+    let node = root;
+    for (const part of path.split('.')) {
+      let child = node.children.get(part);
+      if (child === undefined) node.children.set(part, (child = { children: new Map() }));
+      node = child;
+    }
+    node.leaf = leaf;
+  };
+  for (const { path } of spec.scalars) put(path, 'Dynamic');
+  for (const { path } of spec.pii) for (const part of ['ciphertext', 'blind_index', 'masked', 'valid']) put(`${path}.${part}`, 'Dynamic');
+  return root;
+}
+
+const tupleType = (node: Node): string => `Tuple(${[[PROBE, 'Dynamic'] as const, ...[...node.children].map(([name, child]) => [name, child.leaf ?? tupleType(child)] as const)].map(([name, type]) => `${ident(name)} ${type}`).join(', ')})`;
+
+/** The node at a dotted path of a tree. */
+function nodeAt(root: Node, path: string): Node {
+  let node = root;
+  for (const part of path.split('.')) node = node.children.get(part) ?? node;
+  return node;
+}
+
+/**
+ * Where an object sits, wrong: a JSON array fills the probe; anything else that is not an
+ * object leaves every element absent, and only then is the payload asked (so a clean row never is).
+ */
+function notObject(expr: string, node: Node, path: JsonPath, allowNull: boolean): string {
+  const direct = [...node.children].map(([name, child]) => (child.leaf === undefined ? element(element(expr, name), PROBE) : element(expr, name)));
+  const allAbsent = direct.map(isNone).join(' AND ');
+  return `(NOT ${isNone(element(expr, PROBE))} OR (${allAbsent} AND JSONType(${jsonArgs(path)}) NOT IN (${allowNull ? "'Object', 'Null'" : "'Object'"})))`;
+}
+
+/** A table's columns read from a tuple: their SELECT expressions, their parse errors, and the checks that refuse the message (in decode.ts's order). */
+interface Reading {
+  readonly selects: string[];
+  readonly errors: string[];
+  readonly refusals: [condition: string, kind: string, error: string][];
+}
+
+/**
+ * `root` is the tuple of the object the spec's paths start from; `jsonRoot` its JSON path;
+ * `label` turns a message into its text with decode.ts's `where` before it.
+ */
+function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPath, label: (text: string) => string): Reading {
+  const selects: string[] = [];
+  const errors: string[] = [];
+  const refusals: Reading['refusals'] = [];
+  const checked = new Set<string>();
+  const at = (path: string) => path.split('.').reduce(element, root);
+  const json = (path: string): JsonPath => [...jsonRoot, ...keys(path)];
+  const checkParents = (path: string) => {
+    const parts = path.split('.');
+    for (let index = 1; index < parts.length; index++) {
+      const parent = parts.slice(0, index).join('.');
+      if (checked.has(parent)) continue;
+      checked.add(parent);
+      refusals.push([notObject(at(parent), nodeAt(tree, parent), json(parent), true), 'wrong_shape', `concat(${label(`${parent} should be an object, got `)}, ${shown(json(parent))})`]);
+    }
+  };
+  for (const { column, path, type, nullable } of spec.scalars) {
+    checkParents(path);
+    const v = at(path);
+    const typed = typing(type, v);
+    selects.push(`if(${typed.ok}, ${typed.value}, ${nullable ? 'NULL' : typed.fallback}) AS ${ident(column)}`);
+    errors.push(`multiIf(${isNone(v)}, ${nullable ? "''" : label(`${path}: absent`)}, ${typed.ok}, '', concat(${label(`${path}: `)}, ${typed.reason(shown(json(path)))}))`);
+  }
+  for (const { prefix, path, nullable } of spec.pii) {
+    checkParents(path);
+    const node = at(path);
+    const part = (name: string) => element(node, name);
+    const protectedValue = `(${isNone(part(PROBE))} AND dynamicType(${part('ciphertext')}) = 'String' AND dynamicType(${part('blind_index')}) = 'String' AND dynamicType(${part('masked')}) = 'String' AND dynamicType(${part('valid')}) = 'Bool')`;
+    const jsonType = `JSONType(${jsonArgs(json(path))})`;
+    const emptyText = `(${jsonType} = 'String' AND JSONExtractString(${jsonArgs(json(path))}) = '')`;
+    refusals.push([`NOT ${protectedValue} AND ${jsonType} IN ('String', 'Int64', 'UInt64', 'Double') AND NOT ${emptyText}`, 'plaintext_pii', label(`${path} arrived unprotected; its value was removed from the payload`)]);
+    refusals.push([`NOT ${protectedValue} AND ${jsonType} != 'Null' AND NOT ${emptyText}`, 'wrong_shape', `concat(${label(`${path} should be a protected value {ciphertext, blind_index, masked, valid}, got `)}, ${shown(json(path))})`]);
+    const absent = nullable ? 'NULL' : "''";
+    for (const name of ['ciphertext', 'blind_index', 'masked']) selects.push(`if(${protectedValue}, toString(${part(name)}), if(${emptyText}, '', ${absent})) AS ${ident(`${prefix}_${name}`)}`);
+    selects.push(`if(${protectedValue}, toBool(${part('valid')}), if(${emptyText}, false, ${nullable ? 'NULL' : 'false'})) AS ${ident(`${prefix}_valid`)}`);
+    if (!nullable) errors.push(`if(${protectedValue} OR ${emptyText}, '', ${label(`${path}: absent`)})`);
+  }
+  return { selects, errors, refusals };
+}
+
+const errorList = (errors: readonly string[]): string => `arrayFilter(x -> x != '', [${errors.join(',\n    ')}])`;
+
+/** The envelope's tuple type for an entity: the probe, the envelope's fields, and the document. */
+function envelopeType(entity: Entity): string {
+  const document = treeOf(ENTITY_TABLES[entity]);
+  if (entity === 'purchases') document.children.set('items', { children: new Map(), leaf: `Array(${tupleType(treeOf(PURCHASE_ITEMS))})` });
+  const fields = ['schema_version', 'entity', 'source_id', 'op', 'emitted_at', 'loaded_at', 'pii_key_id', 'content_hash'].map((name) => `${ident(name)} Dynamic`);
+  return `Tuple(${ident(PROBE)} Dynamic, ${fields.join(', ')}, ${ident('document')} ${tupleType(document)})`;
+}
+
+const E = 'e';
+const field = (name: string) => element(E, name);
+const DOC = field('document');
+const text = (v: string): string => `if(dynamicType(${v}) = 'String', toString(${v}), '')`;
+const TRANSPORT = "kafka_topic LowCardinality(String), kafka_partition UInt32, kafka_offset UInt64, kafka_key String, kafka_timestamp DateTime64(3, 'UTC')";
+const KAFKA = 'kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp';
+const NOT_JSON = 'not JSON: the payload does not parse as JSON';
+
+/** The two checks every message passes first, its topic's role aside: decode.ts's JSON.parse and object test. */
+const baseRefusals = (): Reading['refusals'] => [
+  [`NOT (NOT ${isNone(field('schema_version'))} OR isValidJSON(payload))`, 'not_json', `if(payload = '', 'not JSON: the payload is empty', ${lit(NOT_JSON)})`],
+  [`NOT (${isNone(field(PROBE))} AND (NOT ${isNone(field('schema_version'))} OR JSONType(payload) = 'Object'))`, 'bad_envelope', `concat('the message should be a JSON object, got ', ${shown([])})`],
+];
+
+const verdictOf = (refusals: Reading['refusals']): string => `multiIf(\n    ${refusals.map(([condition, kind, error]) => `${condition}, (${lit(kind)}, ${error})`).join(',\n    ')},\n    ('', ''))`;
+
+/** decode.ts's withoutPlaintext, in place in the payload's text: each PII value that came as plaintext is replaced by PLAINTEXT_REMOVED. */
+function withoutPlaintext(entity: Entity, payload: string): string {
+  return PII_POLICY[entity].reduce((current, { path }) => {
+    const json: JsonPath = [lit('document'), ...keys(path)];
+    const jsonType = `JSONType(${jsonArgs(json)})`;
+    const raw = `JSONExtractRaw(${jsonArgs(json)})`;
+    const key = path.split('.').at(-1) ?? path;
+    const plaintext = `(${jsonType} IN ('Int64', 'UInt64', 'Double') OR (${jsonType} = 'String' AND JSONExtractString(${jsonArgs(json)}) != ''))`;
+    // The value as the payload spells it after its key; JSON.stringify's form is what the producer sends.
+    return `if(${plaintext}, replaceRegexpAll(${current}, concat('("${key}"\\\\s*:\\\\s*)\\\\Q', ${raw}, '\\\\E'), ${lit(`\\1${JSON.stringify(PLAINTEXT_REMOVED)}`)}), ${current})`;
+  }, payload);
+}
+
+function rejectedView(name: string, source: string, where: string, origin: string, kind: string, error: string, payload: string, failedAt: string): string {
+  return `CREATE MATERIALIZED VIEW ${DB}.${name} TO ${DB}.rejected AS
+SELECT ${KAFKA},
+    ${origin} AS origin, ${kind} AS error_kind, ${error} AS error,
+    ${text(field('entity'))} AS entity, ${text(field('source_id'))} AS source_id, ${text(field('pii_key_id'))} AS pii_key_id,
+    ${payload} AS payload, ${failedAt} AS failed_at
+FROM ${source}
+WHERE ${where}${fresh(`${DB}.rejected`, source)}`;
+}
+
+/** RAW is its own ledger: a view writes only the offsets its table does not hold yet. */
+const fresh = (target: string, source: string): string =>
+  `\n  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${target} WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${source}))`;
+
+/** The parse: the payload read once into the envelope's tuple (text stays text: no date inference). */
+function parseView(name: string, target: string, role: string, type: string, verdict: string): string {
+  return `CREATE MATERIALIZED VIEW ${DB}.${name} TO ${target} AS
+SELECT ${KAFKA}, payload, e, ${verdict} AS verdict
+FROM (
+    SELECT *, JSONExtract(payload, ${lit(type)}) AS e
+    FROM ${DB}.envelopes
+    WHERE role = ${lit(role)}
+    SETTINGS input_format_try_infer_dates = 0, input_format_try_infer_datetimes = 0
+)`;
+}
+
+function transportSelects(): { selects: string[]; errors: string[] } {
+  const emitted = instant(field('emitted_at'));
+  const loadedPresent = `(JSONHas(payload, 'loaded_at') AND NOT (JSONType(payload, 'loaded_at') = 'String' AND JSONExtractString(payload, 'loaded_at') = ''))`;
+  return {
+    selects: [
+      KAFKA,
+      `toUInt16(${field('schema_version')}) AS schema_version`,
+      `toString(${field('source_id')}) AS source_id`,
+      `${text(field('op'))} AS op`,
+      `ifNull(${emitted}, toDateTime64(0, 3, 'UTC')) AS emitted_at`,
+      `${instant(field('loaded_at'))} AS loaded_at`,
+      `${text(field('pii_key_id'))} AS pii_key_id`,
+      `${text(field('content_hash'))} AS content_hash`,
+    ],
+    errors: [
+      `if(isNull(${emitted}), concat('emitted_at: not an ISO 8601 date and time: ', ${shown([lit('emitted_at')])}), '')`,
+      `if(isNull(${instant(field('loaded_at'))}) AND ${loadedPresent}, concat('loaded_at: not an ISO 8601 date and time: ', ${shown([lit('loaded_at')])}), '')`,
+      `if(dynamicType(${field('op')}) != 'String', concat('op: not text: ', ${shown([lit('op')])}), '')`,
+    ],
+  };
+}
+
+/** One migration per entity: the parse, and the views that fill its RAW table(s) and `rejected`. */
+export function entityMigration(entity: Entity): string {
+  const spec = ENTITY_TABLES[entity];
+  const tree = treeOf(spec);
+  const key = BUSINESS_KEYS[entity];
+  const keyValue = element(DOC, key);
+  const document = readColumns(spec, tree, DOC, [lit('document')], lit);
+  const refusals: Reading['refusals'] = [
+    ...baseRefusals(),
+    [`NOT (dynamicType(${field('schema_version')}) IN ${NUMBERS} AND toFloat64(${field('schema_version')}) = ${SCHEMA_VERSION})`, 'unknown_schema_version', `concat('unknown schema_version ', ${shown([lit('schema_version')])}, '; this ingest reads ${SCHEMA_VERSION}')`],
+    [`dynamicType(${field('entity')}) != 'String' OR toString(${field('entity')}) = ''`, 'bad_envelope', "'the envelope has no entity'"],
+    [`toString(${field('entity')}) != ${lit(entity)}`, 'bad_envelope', `concat('entity ', ${shown([lit('entity')])}, ' on topic ', kafka_topic, ', which carries ${entity}')`],
+    [`dynamicType(${field('source_id')}) != 'String' OR toString(${field('source_id')}) = ''`, 'bad_envelope', "'the envelope has no source_id'"],
+    [`NOT ${isNone(element(DOC, PROBE))} OR (${isNone(keyValue)} AND JSONType(payload, 'document') != 'Object')`, 'wrong_shape', `concat('document should be an object, got ', ${shown([lit('document')])})`],
+    [`dynamicType(${keyValue}) != 'String' OR ${jsTrim(`toString(${keyValue})`)} = ''`, 'missing_business_key', lit(`document has no business key ${key}`)],
+    ...document.refusals,
+  ];
+  const transport = transportSelects();
+  const source = `${DB}.${entity}_envelopes`;
+  const items = element(DOC, 'items');
+  const statements = [`CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${envelopeType(entity)}, verdict Tuple(kind String, error String)) ENGINE = Null`];
+  let itemsView: string | undefined;
+  if (entity === 'purchases') {
+    const itemTree = treeOf(PURCHASE_ITEMS);
+    const jsonItems = [lit('document'), lit('items')];
+    refusals.push([`empty(${items}) AND JSONType(payload, 'document', 'items') NOT IN ('Array', 'Null')`, 'wrong_shape', `concat('items should be an array, got ', ${shown(jsonItems)})`]);
+    // The first item that is not an object, or holds a non-object where an object belongs, refuses the message (as decode.ts reads items in order).
+    const itemRefusals = (tuple: string, position: string): Reading['refusals'] => {
+      const label = (message: string) => `concat('items[', toString(${position} - 1), '].', ${lit(message)})`;
+      const reading = readColumns(PURCHASE_ITEMS, itemTree, tuple, [...jsonItems, position], label);
+      return [[notObject(tuple, itemTree, [...jsonItems, position], false), 'wrong_shape', `concat('items[', toString(${position} - 1), '] should be an object, got ', ${shown([...jsonItems, position])})`], ...reading.refusals];
+    };
+    const inLambda = itemRefusals('it', 'i');
+    const badItem = `arrayFirstIndex((it, i) -> ${inLambda.map(([condition]) => `(${condition})`).join(' OR ')}, ${items}, arrayEnumerate(${items}))`;
+    const count = `if(JSONType(payload, 'document', 'items') = 'Array', toUInt64(JSONLength(payload, 'document', 'items')), toUInt64(length(${items})))`;
+    // An element ClickHouse could not read as the item tuple leaves the array short: then each element is asked for its JSON type.
+    const unreadElement = `arrayFirstIndex(i -> JSONType(payload, 'document', 'items', i) != 'Object', range(1, toUInt64(JSONLength(payload, 'document', 'items')) + 1))`;
+    refusals.push([`length(${items}) != ${count}`, 'wrong_shape', `concat('items[', toString(${unreadElement} - 1), '] should be an object, got ', ${shown([...jsonItems, unreadElement])})`]);
+    const at = (position: string) => itemRefusals(`${items}[${position}]`, position);
+    const first = at('bad_item');
+    refusals.push([`${badItem} > 0`, 'wrong_shape', `arrayMap(bad_item -> multiIf(${first.map(([condition, , error]) => `${condition}, ${error}`).join(', ')}, ''), [${badItem}])[1]`]);
+    const itemReading = readColumns(PURCHASE_ITEMS, itemTree, 'item', [...jsonItems, 'item_position'], (message) => `concat('items[', toString(item_position - 1), '].', ${lit(message)})`);
+    itemsView = `CREATE MATERIALIZED VIEW ${DB}.purchase_items_envelopes_mv TO ${DB}.purchase_items AS
+SELECT ${[...transport.selects, `toString(${keyValue}) AS purchase_id`, 'toUInt32(item_position - 1) AS item_index', ...itemReading.selects, `${errorList(itemReading.errors)} AS parse_errors`].join(',\n    ')}
+FROM ${source}
+ARRAY JOIN ${items} AS item, arrayEnumerate(${items}) AS item_position
+WHERE verdict.kind = ''${fresh(`${DB}.purchase_items`, source)}`;
+  }
+  const itemCount = entity === 'purchases' ? [`if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(length(${items})), NULL) AS item_count`] : [];
+  statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), verdictOf(refusals)));
+  statements.push(`CREATE MATERIALIZED VIEW ${DB}.${entity}_from_envelopes_mv TO ${spec.table} AS
+SELECT ${[...transport.selects, ...document.selects, ...itemCount, `arrayConcat(${errorList(transport.errors)}, ${errorList(document.errors)}) AS parse_errors`].join(',\n    ')}
+FROM ${source}
+WHERE verdict.kind = ''${fresh(spec.table, source)}`);
+  if (itemsView !== undefined) statements.push(itemsView);
+  statements.push(rejectedView(`${entity}_rejected_mv`, source, "verdict.kind != ''", "'ingest'", 'verdict.kind', 'verdict.error', withoutPlaintext(entity, 'payload'), 'now64(3)'));
+  return statements.join(';\n\n');
+}
+
+/** The producer's dead letters: into `rejected` with the producer's reason and time, plaintext replaced for the letter's entity. */
+export function deadLetterMigration(): string {
+  const source = `${DB}.dead_letter_envelopes`;
+  const type = `Tuple(${ident(PROBE)} Dynamic, ${['schema_version', 'entity', 'source_id', 'pii_key_id', 'reason', 'failed_at'].map((name) => `${ident(name)} Dynamic`).join(', ')})`;
+  const letterEntity = text(field('entity'));
+  const scrubbed = ENTITIES.reduce((current, entity) => `if(${letterEntity} = ${lit(entity)}, ${withoutPlaintext(entity, 'payload')}, ${current})`, 'payload');
+  const reason = `if(dynamicType(${field('reason')}) = 'String' AND toString(${field('reason')}) != '', toString(${field('reason')}), 'dead letter without a reason')`;
+  const kind = "if(verdict.kind = '', 'dead_letter', verdict.kind)";
+  return [
+    `CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${type}, scrubbed String, plaintext_removed Bool, verdict Tuple(kind String, error String)) ENGINE = Null`,
+    `CREATE MATERIALIZED VIEW ${DB}.dead_letter_envelopes_mv TO ${source} AS
+SELECT ${KAFKA}, payload, e, ${scrubbed} AS scrubbed, scrubbed != payload AS plaintext_removed, ${verdictOf(baseRefusals())} AS verdict
+FROM (
+    SELECT *, JSONExtract(payload, ${lit(type)}) AS e
+    FROM ${DB}.envelopes
+    WHERE role = 'dead_letter'
+    SETTINGS input_format_try_infer_dates = 0, input_format_try_infer_datetimes = 0
+)`,
+    rejectedView(
+      'dead_letter_rejected_mv',
+      source,
+      'true',
+      "if(verdict.kind = '', 'producer', 'ingest')",
+      kind,
+      `if(verdict.kind != '', verdict.error, if(plaintext_removed, concat(${reason}, '; plaintext PII removed by ingest'), ${reason}))`,
+      "if(verdict.kind = '', scrubbed, payload)",
+      `if(verdict.kind = '', ifNull(${instant(field('failed_at'))}, now64(3)), now64(3))`,
+    ),
+  ].join(';\n\n');
+}
+
+/** The landing table: each message's bytes as received, with where it was in Kafka and what its topic carries. */
+export function landingMigration(): string {
+  return `CREATE TABLE ${DB}.envelopes (${TRANSPORT}, role LowCardinality(String), payload String) ENGINE = Null`;
+}
+
+const HEADER = (what: string, grain: string) =>
+  `-- RAW: ${what}\n-- Grain: ${grain}\n-- Rendered by pipeline/ingest/envelope-sql.ts (npm run sql:envelopes) from raw-tables.ts; decode.ts is the\n-- specification it ports, and test/integration/envelope-parity.test.ts holds the two together.\n`;
+
+/** The files, by name, in the order they apply. */
+export function envelopeMigrations(): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set(
+    '007_raw_envelopes.sql',
+    `${HEADER("the landing table of the envelopes ClickHouse parses itself: each Kafka message's bytes as received, with its topic, partition, offset, key and timestamp, and its topic's role (an entity, or dead_letter). Engine Null: the views of 008–012 read each insert; nothing is stored here.", 'one Kafka message.')}${landingMigration()};\n`,
+  );
+  ENTITIES.forEach((entity, index) => {
+    files.set(`${String(8 + index).padStart(3, '0')}_raw_envelopes_${entity}.sql`, `${HEADER(`${entity} envelopes parsed once into a tuple and judged (${entity}_envelopes, Null); views fill ${ENTITY_TABLES[entity].table}${entity === 'purchases' ? ', piccha_raw.purchase_items' : ''} and rejected, each only with offsets it does not hold yet.`, `one message of the ${entity} topic (purchase_items: one item of one).`)}${entityMigration(entity)};\n`);
+  });
+  files.set('012_raw_envelopes_dead_letters.sql', `${HEADER("the producer's dead letters into rejected, with its reason and time; plaintext at the letter entity's PII paths replaced.", 'one message of the dead-letter topic.')}${deadLetterMigration()};\n`);
+  return files;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const [name, sql] of envelopeMigrations()) writeFileSync(join(defaultMigrationsDir(), name), sql);
+}
