@@ -282,16 +282,24 @@ const baseRefusals = (): Reading['refusals'] => [
 
 const verdictOf = (refusals: Reading['refusals']): string => `multiIf(\n    ${refusals.map(([condition, kind, error]) => `${condition}, (${lit(kind)}, ${error})`).join(',\n    ')},\n    ('', ''))`;
 
-/** decode.ts's withoutPlaintext, in place in the payload's text: each PII value that came as plaintext is replaced by PLAINTEXT_REMOVED. */
+/**
+ * decode.ts's withoutPlaintext, in the payload's text: each PII value that came as plaintext
+ * is replaced by PLAINTEXT_REMOVED where it stands, so a payload as the producer writes it
+ * (JSON.stringify's form) reads exactly as decode.ts's re-serialised copy. Where the value is
+ * spelt otherwise (escapes), every value of that key is replaced; and should plaintext still be
+ * there, the payload is withheld rather than stored.
+ */
 function withoutPlaintext(entity: Entity, payload: string): string {
+  const removed = lit(JSON.stringify(PLAINTEXT_REMOVED));
   return PII_POLICY[entity].reduce((current, { path }) => {
-    const json: JsonPath = [lit('document'), ...keys(path)];
-    const jsonType = `JSONType(${jsonArgs(json)})`;
-    const raw = `JSONExtractRaw(${jsonArgs(json)})`;
-    const key = path.split('.').at(-1) ?? path;
-    const plaintext = `(${jsonType} IN ('Int64', 'UInt64', 'Double') OR (${jsonType} = 'String' AND JSONExtractString(${jsonArgs(json)}) != ''))`;
-    // The value as the payload spells it after its key; JSON.stringify's form is what the producer sends.
-    return `if(${plaintext}, replaceRegexpAll(${current}, concat('("${key}"\\\\s*:\\\\s*)\\\\Q', ${raw}, '\\\\E'), ${lit(`\\1${JSON.stringify(PLAINTEXT_REMOVED)}`)}), ${current})`;
+    const args = (text: string) => `${text}, ${[lit('document'), ...keys(path)].join(', ')}`;
+    const plaintext = (text: string) => `(JSONType(${args(text)}) IN ('Int64', 'UInt64', 'Double') OR (JSONType(${args(text)}) = 'String' AND JSONExtractString(${args(text)}) NOT IN ('', ${lit(PLAINTEXT_REMOVED)})))`;
+    const key = `"${path.split('.').at(-1) ?? path}"\\\\s*:\\\\s*`;
+    const exact = `replaceRegexpAll(x, concat('(${key})\\\\Q', JSONExtractRaw(${args('x')}), '\\\\E'), concat('\\\\1', ${removed}))`;
+    const anySpelling = `replaceRegexpAll(x, '(${key})("(?:[^"\\\\\\\\]|\\\\\\\\.)*"|-?[0-9][0-9.eE+-]*)', concat('\\\\1', ${removed}))`;
+    const withheld = lit(JSON.stringify({ payload_withheld: `plaintext PII at document.${path} could not be removed in place` }));
+    const step = (input: string, replace: string) => `arrayMap(x -> if(${plaintext('x')}, ${replace}, x), [${input}])[1]`;
+    return step(step(step(current, exact), anySpelling), withheld);
   }, payload);
 }
 

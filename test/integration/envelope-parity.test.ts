@@ -39,14 +39,6 @@ interface Case {
   readonly value: string;
 }
 
-/** The texts SQL gives where decode.ts's cannot be reproduced: by case name, column and the exact SQL value. */
-const SQL_TEXTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  // V8's JSON.parse message (position, expected token) has no counterpart in ClickHouse.
-  'not JSON: cut short': { error: 'not JSON: the payload does not parse as JSON' },
-  'not JSON: empty payload': { error: 'not JSON: the payload is empty' },
-  'dead letter: not JSON': { error: 'not JSON: the payload does not parse as JSON' },
-};
-
 const now = '2026-11-25T12:00:00.000Z';
 const keys = generateKeys();
 const keyring = keyringFrom({ PICCHA_PII_KEYS: `${keys.keyId}:${keys.key}`, PICCHA_PII_INDEX_KEY: keys.indexKey });
@@ -85,6 +77,22 @@ const envelopeOf = (entity: Entity, document: unknown, changes: Record<string, u
 const purchase = (changes: Record<string, unknown>, envelope: Record<string, unknown> = {}) => envelopeOf('purchases', { ...basePurchase, ...changes }, envelope);
 const withItem = (changes: Record<string, unknown>) => purchase({ items: [{ ...(basePurchase.items as Document[])[0], ...changes }] });
 const customer = (basePurchase.customer as Document);
+
+/** Plaintext in a payload not in JSON.stringify's form: decode.ts re-serialises it, SQL replaces the value where it stands. */
+const PRETTY_PLAINTEXT = purchase({}).replace('"document":', '"document" : ').replace(/"email":\{[^}]*\}/, '"email" : "ivan.petrov@mail.ru"');
+/** A key spelt with an escape: SQL cannot find the value in the text, so the payload is withheld rather than stored with it. */
+const ESCAPED_KEY_PLAINTEXT = purchase({}).replace(/"email":\{[^}]*\}/, '"em\\u0061il":"ivan.petrov@mail.ru"');
+
+/** The texts SQL gives where decode.ts's cannot be reproduced: by case name, column and the exact SQL value. */
+const SQL_TEXTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'plaintext in a pretty-printed payload': { payload: PRETTY_PLAINTEXT.replace('"ivan.petrov@mail.ru"', '"[plaintext removed by ingest]"') },
+  'plaintext under an escaped key': { payload: '{"payload_withheld":"plaintext PII at document.customer.email could not be removed in place"}' },
+  // V8's JSON.parse message (position, expected token) has no counterpart in ClickHouse.
+  'not JSON: cut short': { error: 'not JSON: the payload does not parse as JSON' },
+  'not JSON: empty payload': { error: 'not JSON: the payload is empty' },
+  'dead letter: not JSON': { error: 'not JSON: the payload does not parse as JSON' },
+};
+
 
 /** Every poison kind of ingest-decode.test.ts and ingest.test.ts, and values RAW keeps for the cleaning layer. */
 function handWrittenCases(): Case[] {
@@ -129,6 +137,9 @@ function handWrittenCases(): Case[] {
     onPurchases('email a flag', purchase({ customer: { ...customer, email: true } })),
     onPurchases('plaintext phone', purchase({ customer: { ...customer, phone: '+79161234567' } })),
     onPurchases('plaintext email number', purchase({ customer: { ...customer, email: 79161234567 } })),
+    onPurchases('plaintext spelt with an escape', purchase({ customer: { ...customer, email: 'PLACEHOLDER' } }).replace('"PLACEHOLDER"', '"ivan.petrov\\u0040mail.ru"')),
+    onPurchases('plaintext in a pretty-printed payload', PRETTY_PLAINTEXT),
+    onPurchases('plaintext under an escaped key', ESCAPED_KEY_PLAINTEXT),
     onPurchases('plaintext with schema_version 2', purchase({ customer: { ...customer, email: 'ivan.petrov@mail.ru' } }, { schema_version: 2 })),
     onPurchases('kept: bad dates and negative total', purchase({ purchase_datetime: 'вчера', total_amount: -12.5 })),
     onPurchases('kept: no such day, rolled over by Date.parse', purchase({ purchase_datetime: '2026-02-30T10:00:00+03:00' })),
