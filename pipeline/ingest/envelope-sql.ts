@@ -206,9 +206,12 @@ function notObject(expr: string, node: Node, path: JsonPath, allowNull: boolean)
 }
 
 /** A table's columns read from a tuple: their SELECT expressions, their parse errors, and the checks that refuse the message (in decode.ts's order). */
+/** A value's parse error: [true where it has none, its text ('' where none)]. */
+type ErrorCheck = [clean: string, text: string];
+
 interface Reading {
   readonly selects: string[];
-  readonly errors: string[];
+  readonly errors: ErrorCheck[];
   readonly refusals: [condition: string, kind: string, error: string][];
 }
 
@@ -218,7 +221,7 @@ interface Reading {
  */
 function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPath, label: (text: string) => string): Reading {
   const selects: string[] = [];
-  const errors: string[] = [];
+  const errors: ErrorCheck[] = [];
   const refusals: Reading['refusals'] = [];
   const checked = new Set<string>();
   const at = (path: string) => path.split('.').reduce(element, root);
@@ -237,7 +240,7 @@ function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPa
     const v = at(path);
     const typed = typing(type, v);
     selects.push(`if(${typed.ok}, ${typed.value}, ${nullable ? 'NULL' : typed.fallback}) AS ${ident(column)}`);
-    errors.push(`multiIf(${isNone(v)}, ${nullable ? "''" : label(`${path}: absent`)}, ${typed.ok}, '', concat(${label(`${path}: `)}, ${typed.reason(shown(json(path)))}))`);
+    errors.push([nullable ? `(${isNone(v)} OR ${typed.ok})` : typed.ok, `multiIf(${isNone(v)}, ${nullable ? "''" : label(`${path}: absent`)}, ${typed.ok}, '', concat(${label(`${path}: `)}, ${typed.reason(shown(json(path)))}))`]);
   }
   for (const { prefix, path, nullable } of spec.pii) {
     checkParents(path);
@@ -251,12 +254,14 @@ function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPa
     const absent = nullable ? 'NULL' : "''";
     for (const name of ['ciphertext', 'blind_index', 'masked']) selects.push(`if(${protectedValue}, toString(${part(name)}), if(${emptyText}, '', ${absent})) AS ${ident(`${prefix}_${name}`)}`);
     selects.push(`if(${protectedValue}, toBool(${part('valid')}), if(${emptyText}, false, ${nullable ? 'NULL' : 'false'})) AS ${ident(`${prefix}_valid`)}`);
-    if (!nullable) errors.push(`if(${protectedValue} OR ${emptyText}, '', ${label(`${path}: absent`)})`);
+    if (!nullable) errors.push([`(${protectedValue} OR ${emptyText})`, `if(${protectedValue} OR ${emptyText}, '', ${label(`${path}: absent`)})`]);
   }
   return { selects, errors, refusals };
 }
 
-const errorList = (errors: readonly string[]): string => `arrayFilter(x -> x != '', [${errors.join(',\n    ')}])`;
+/** The parse errors of a row; a row whose values all type (most) skips building the list. */
+const errorList = (errors: readonly ErrorCheck[]): string =>
+  `if(${errors.map(([clean]) => clean).join(' AND ')}, CAST([], 'Array(String)'), arrayFilter(x -> x != '', [${errors.map(([, text]) => text).join(',\n    ')}]))`;
 
 /** The envelope's tuple type for an entity: the probe, the envelope's fields, and the document. */
 function envelopeType(entity: Entity): string {
@@ -329,8 +334,9 @@ FROM (
 )`;
 }
 
-function transportSelects(): { selects: string[]; errors: string[] } {
+function transportSelects(): { selects: string[]; errors: ErrorCheck[] } {
   const emitted = instant(field('emitted_at'));
+  const loaded = instant(field('loaded_at'));
   const loadedPresent = `(JSONHas(payload, 'loaded_at') AND NOT (JSONType(payload, 'loaded_at') = 'String' AND JSONExtractString(payload, 'loaded_at') = ''))`;
   return {
     selects: [
@@ -339,14 +345,14 @@ function transportSelects(): { selects: string[]; errors: string[] } {
       `toString(${field('source_id')}) AS source_id`,
       `${text(field('op'))} AS op`,
       `ifNull(${emitted}, toDateTime64(0, 3, 'UTC')) AS emitted_at`,
-      `${instant(field('loaded_at'))} AS loaded_at`,
+      `${loaded} AS loaded_at`,
       `${text(field('pii_key_id'))} AS pii_key_id`,
       `${text(field('content_hash'))} AS content_hash`,
     ],
     errors: [
-      `if(isNull(${emitted}), concat('emitted_at: not an ISO 8601 date and time: ', ${shown([lit('emitted_at')])}), '')`,
-      `if(isNull(${instant(field('loaded_at'))}) AND ${loadedPresent}, concat('loaded_at: not an ISO 8601 date and time: ', ${shown([lit('loaded_at')])}), '')`,
-      `if(dynamicType(${field('op')}) != 'String', concat('op: not text: ', ${shown([lit('op')])}), '')`,
+      [`isNotNull(${emitted})`, `if(isNull(${emitted}), concat('emitted_at: not an ISO 8601 date and time: ', ${shown([lit('emitted_at')])}), '')`],
+      [`(isNotNull(${loaded}) OR NOT ${loadedPresent})`, `if(isNull(${loaded}) AND ${loadedPresent}, concat('loaded_at: not an ISO 8601 date and time: ', ${shown([lit('loaded_at')])}), '')`],
+      [`dynamicType(${field('op')}) = 'String'`, `if(dynamicType(${field('op')}) != 'String', concat('op: not text: ', ${shown([lit('op')])}), '')`],
     ],
   };
 }
