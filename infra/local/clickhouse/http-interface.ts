@@ -2,8 +2,10 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { constants as zlib, createBrotliCompress, createBrotliDecompress, createGunzip, createGzip, createDeflate, createInflate } from 'node:zlib';
+import { compressedFrames } from './block-compression.js';
 import type { Engine, RequestContext, Result } from './engine.js';
 import { ClickHouseException, exception, exceptionBody, fromEngineError, httpStatusOf } from './exceptions.js';
+import { handshakeBlock, isDriverHandshake } from './native-handshake.js';
 import { scanStatement, SqlScanError, type ScannedStatement } from './sql-scan.js';
 
 /** URL parameters the server reads itself; every other one (but `param_*`) is a setting. */
@@ -183,6 +185,12 @@ export class HttpInterface {
     response.end(exceptionBody(error, this.options.engine.version));
   }
 
+  private handshake(clientProtocolVersion: number): Result {
+    const { displayName } = this.options;
+    const { version, timezone } = this.options.engine;
+    return { bytes: handshakeBlock({ displayName, version, timezone }, clientProtocolVersion), rowsRead: 1, bytesRead: 0, elapsedSeconds: 0 };
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const urlQuery = url.searchParams.get('query');
@@ -200,8 +208,8 @@ export class HttpInterface {
       if (!sameText(credentials.user, this.options.user) || !sameText(credentials.password, this.options.password)) {
         throw exception('AUTHENTICATION_FAILED', `${credentials.user}: Authentication failed: password is incorrect, or there is no user with such name`);
       }
-      if (url.searchParams.get('compress') === '1' || url.searchParams.get('decompress') === '1') {
-        throw exception('NOT_IMPLEMENTED', "ClickHouse's native block compression (compress=1, decompress=1) is not served here; use HTTP compression (gzip, deflate, br) or none");
+      if (url.searchParams.get('decompress') === '1') {
+        throw exception('NOT_IMPLEMENTED', "Request bodies in ClickHouse's block compression (decompress=1) are not served here; use HTTP compression (gzip, deflate, br) or none");
       }
       if ((request.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
         throw exception('NOT_IMPLEMENTED', 'multipart/form-data requests are not served here; send parameters as param_<name> URL parameters');
@@ -242,22 +250,27 @@ export class HttpInterface {
       }
       const format = statement.format ?? (String(request.headers['x-clickhouse-format'] ?? '') || url.searchParams.get('default_format') || 'TabSeparated');
       if (!this.options.engine.isFormat(format)) throw new ClickHouseException(73, 'UNKNOWN_FORMAT', `Unknown output format ${format}`);
-      const result = await this.options.engine.run(context, statement.sql, format);
+      const clientProtocolVersion = Number(url.searchParams.get('client_protocol_version') ?? 0) || 0;
+      const result = isDriverHandshake(statement.sql, format, clientProtocolVersion)
+        ? this.handshake(clientProtocolVersion)
+        : await this.options.engine.run(context, statement.sql, format);
       this.commonHeaders(response, queryId);
       if (statement.returnsRows) {
         response.setHeader('X-ClickHouse-Format', format);
         response.setHeader('Content-Type', contentTypeOf(format));
       } else response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
       response.setHeader('X-ClickHouse-Summary', summaryOf(result, false));
+      // compress=1: the result in ClickHouse's compressed frames (no header says so), under any HTTP encoding.
+      const bytes = url.searchParams.get('compress') === '1' ? compressedFrames(result.bytes) : result.bytes;
       const encoding = responseEncoding(request, settings);
-      if (encoding === undefined || result.bytes.length === 0) {
-        response.end(result.bytes);
+      if (encoding === undefined || bytes.length === 0) {
+        response.end(bytes);
         return;
       }
       response.setHeader('Content-Encoding', encoding);
       const compressing = compressor(encoding);
       compressing.pipe(response);
-      compressing.end(result.bytes);
+      compressing.end(bytes);
     } catch (error) {
       // The rest of a refused body is read and dropped, so that the client, still sending, gets this answer.
       body?.resume();

@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../pipeline/config/project-root.js';
+import { clickhouseServiceOptions } from '../helpers/services.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+/**
+ * The README's promise for DBeaver and Grafana, checked with their drivers themselves: the
+ * ClickHouse JDBC driver (DBeaver) and clickhouse-go over HTTP (Grafana's ClickHouse plugin).
+ * Each check is a small program under test/clients/ that prints what it got back as JSON.
+ */
+
+const clients = join(projectRoot(), 'test', 'clients');
+// Without the toolchain the check cannot run at all; .ci/run sets this so that CI fails instead of skipping.
+const required = process.env.PICCHA_REQUIRE_DRIVER_CHECKS === '1';
+const have = (command: string, args: readonly string[]) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+const haveGo = have('go', ['version']);
+const haveJava = have('java', ['-version']) && have('mvn', ['-v']);
+if (!haveGo && !required) process.stderr.write('clickhouse-go check skipped: no `go` on PATH (Go 1.24+)\n');
+if (!haveJava && !required) process.stderr.write('JDBC check skipped: no `java` (17+) or `mvn` on PATH\n');
+
+/** Rows both programs insert: id i, amount i + (i mod 100)/100, an email for every third, at 10:00 Moscow + i ms. */
+const ROWS = 1000;
+const expectedInsert = (() => {
+  let cents = 0;
+  let emails = 0;
+  for (let i = 0; i < ROWS; i++) {
+    cents += i * 100 + (i % 100);
+    if (i % 3 === 0) emails += 1;
+  }
+  const last = `2026-11-01 10:00:00.${String(ROWS - 1).padStart(3, '0')}`;
+  return [String(ROWS), String(emails), `${Math.floor(cents / 100)}${cents % 100 === 0 ? '' : `.${String(cents % 100).padStart(2, '0').replace(/0$/, '')}`}`, last];
+})();
+
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}) {
+  const result = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${String(result.status)}`}):\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+describe('ClickHouse service: the drivers of DBeaver and Grafana', () => {
+  const service = clickhouseServiceOptions();
+  const serviceEnv = { CLICKHOUSE_URL: service.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: service.password };
+
+  it.skipIf(!haveGo && !required)(
+    'serves clickhouse-go over HTTP as Grafana’s plugin configures it: handshake, types, parameters, a Native batch insert, gzip, errors',
+    () => {
+      const binary = join(makeTempDir('go-check').path, 'clickhouse-go-check');
+      // go.mod pins the clickhouse-go that grafana-clickhouse-datasource 4.20.0 pins (v2.47.0); -mod=readonly: go.sum decides.
+      run('go', ['build', '-mod=readonly', '-o', binary, '.'], join(clients, 'go'), 300_000);
+      const outcome = JSON.parse(run(binary, [`go_${randomBytes(4).toString('hex')}`], clients, 90_000, serviceEnv)) as {
+        revision: number;
+        version: string;
+        types: string[];
+        values: string[];
+        named: string[];
+        positional: string[];
+        inserted: string[];
+        grafanaColumns: string[];
+        grafanaRows: string[][];
+        empty: number;
+        missingTable: { typed: boolean; code: number; text: string };
+        wrongPassword: { typed: boolean; code: number; text: string };
+        requestEncoding: Record<string, number>;
+        responseEncoding: Record<string, number>;
+      };
+      // The handshake reports revision 0, so that the driver reads the engine's blocks as written (protocol 0).
+      expect(outcome.revision).toBe(0);
+      expect(outcome.version).toMatch(/^2\d\.\d+\.\d+$/);
+      expect(outcome.types).toEqual(['String', 'UInt64', 'Decimal(18, 2)', "DateTime64(3, 'Europe/Moscow')", 'Nullable(String)', 'Array(UInt32)', 'LowCardinality(String)']);
+      expect(outcome.values).toEqual(['Большая Пикча', '18446744073709551615', '1234.56', '2026-11-01 10:15:30.123 +03:00', 'true', '[1 2 3]', 'Казань']);
+      expect(outcome.named).toEqual(["O'Brien; DROP TABLE x --", '42']);
+      expect(outcome.positional).toEqual(['Маленькая Пикча', '42']);
+      expect(outcome.inserted).toEqual(expectedInsert);
+      // What sqlds (the plugin's SQL layer) sees: database type names and Go scan types.
+      expect(outcome.grafanaColumns).toEqual(['time DateTime time.Time', 'store String string', 'revenue Decimal(18, 2) decimal.Decimal']);
+      expect(outcome.grafanaRows).toEqual([['2026-11-01 10:00:00 +0000 UTC', 'Большая Пикча', '1234.5']]);
+      expect(outcome.empty).toBe(0);
+      // clickhouse-go 2.47 reports an HTTP error as its status and the server's body (2.48 on raises a typed *Exception from the same response).
+      expect(outcome.missingTable.text).toMatch(/\[HTTP 404\] response body: "Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\)/s);
+      expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\] response body: "Code: 516\. DB::Exception: default: Authentication failed.*\(AUTHENTICATION_FAILED\)/s);
+      expect(outcome.wrongPassword.text).not.toContain(service.password);
+      // gzip both ways: the batch insert's body, and every non-empty result (enable_http_compression=1 is set, as on a server).
+      expect(outcome.requestEncoding.gzip).toBeGreaterThanOrEqual(1);
+      expect(outcome.responseEncoding.gzip).toBeGreaterThanOrEqual(5);
+    },
+    420_000,
+  );
+
+  const classpath = () => {
+    const file = join(makeTempDir('jdbc-classpath').path, 'classpath.txt');
+    // Resolved from the local Maven repository (.ci/run fills it); the same command resolves it anywhere else.
+    run('mvn', ['-B', '-q', '-f', join(clients, 'java', 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], clients, 300_000);
+    return readFileSync(file, 'utf8').trim();
+  };
+
+  for (const compress of ['1', '0'] as const) {
+    it.skipIf(!haveJava && !required)(
+      `serves the JDBC driver as DBeaver uses it with compress=${compress}${compress === '1' ? ' (its default: LZ4 frames with CityHash128 checksums)' : ''}: metadata, types, PreparedStatement batch insert, errors`,
+      () => {
+        const table = `jdbc_${randomBytes(4).toString('hex')}`;
+        const output = run('java', ['-cp', classpath(), join(clients, 'java', 'JdbcCheck.java'), table, compress], clients, 120_000, serviceEnv);
+        const outcome = JSON.parse(output) as Record<string, unknown>;
+        expect(outcome.product).toMatch(/^ClickHouse 2\d\.\d+\.\d+/);
+        expect(outcome.driver).toBe('ClickHouse JDBC Driver 0.10.0');
+        expect(outcome.valid).toBe(true);
+        expect(outcome.schemaDefault).toBe(true);
+        expect(outcome.tables).toEqual([`default.${table} TABLE`]);
+        // java.sql.Types as the driver maps them: UInt64 NUMERIC (2), String VARCHAR (12), Decimal DECIMAL (3), DateTime64 TIMESTAMP (93), Array ARRAY (2003).
+        expect(outcome.columns).toEqual([
+          'id UInt64 2 NO',
+          'store LowCardinality(String) 12 NO',
+          'amount Decimal(12, 2) 3 NO',
+          "purchased_at DateTime64(3, 'Europe/Moscow') 93 NO",
+          'email Nullable(String) 12 YES',
+          'items Array(String) 2003 NO',
+        ]);
+        expect(outcome.batch).toBe(ROWS);
+        expect(outcome.inserted).toEqual(expectedInsert);
+        expect(outcome.read).toEqual([
+          ['3', 'Маленькая Пикча', '3.03', '2026-11-01T10:00:00.003+03:00', 'buyer3@example.com', '[хлеб, 3]'],
+          ['4', 'Большая Пикча', '4.04', '2026-11-01T10:00:00.004+03:00', 'NULL', '[хлеб, 4]'],
+        ]);
+        expect(outcome.types).toEqual(['18446744073709551615', '1234.56', '2026-11-01T10:15:30.123+03:00', 'true', 'Казань']);
+        expect(outcome.large).toEqual(expectedLarge);
+        expect(outcome.missingTable).toMatch(/^60 Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\)/);
+        expect(outcome.wrongPassword).toMatch(/^516 Code: 516\. DB::Exception: default: Authentication failed/);
+        expect(outcome.wrongPassword).not.toContain(service.password);
+      },
+      420_000,
+    );
+  }
+});
+
+/** A result of several MiB, so that with compress=1 it spans several frames: row count and the sums of both columns. */
+const LARGE = 300_000;
+const expectedLarge = (() => {
+  let digits = 0;
+  for (let i = 0; i < LARGE; i++) digits += String(i).length;
+  return [String(LARGE), String((LARGE * (LARGE - 1)) / 2), String(digits)];
+})();
