@@ -45,64 +45,97 @@ describe('ClickHouse service: the drivers of DBeaver and Grafana', () => {
   const service = clickhouseServiceOptions();
   const serviceEnv = { CLICKHOUSE_URL: service.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: service.password };
 
-  it.skipIf(!haveGo && !required)(
-    'serves clickhouse-go over HTTP as Grafana’s plugin configures it: handshake, types, parameters, a Native batch insert, gzip, errors',
-    () => {
+  let goBinary: string | undefined;
+  const goCheck = () => {
+    if (goBinary === undefined) {
       const binary = join(makeTempDir('go-check').path, 'clickhouse-go-check');
       // go.mod pins the clickhouse-go that grafana-clickhouse-datasource 4.20.0 pins (v2.47.0); -mod=readonly: go.sum decides.
       run('go', ['build', '-mod=readonly', '-o', binary, '.'], join(clients, 'go'), 300_000);
-      const outcome = JSON.parse(run(binary, [`go_${randomBytes(4).toString('hex')}`], clients, 90_000, serviceEnv)) as {
-        revision: number;
-        version: string;
-        types: string[];
-        values: string[];
-        named: string[];
-        positional: string[];
-        inserted: string[];
-        grafanaColumns: string[];
-        grafanaRows: string[][];
-        empty: number;
-        missingTable: { typed: boolean; code: number; text: string };
-        wrongPassword: { typed: boolean; code: number; text: string };
-        requestEncoding: Record<string, number>;
-        responseEncoding: Record<string, number>;
-      };
-      // The handshake reports revision 0, so that the driver reads the engine's blocks as written (protocol 0).
-      expect(outcome.revision).toBe(0);
-      expect(outcome.version).toMatch(/^2\d\.\d+\.\d+$/);
-      expect(outcome.types).toEqual(['String', 'UInt64', 'Decimal(18, 2)', "DateTime64(3, 'Europe/Moscow')", 'Nullable(String)', 'Array(UInt32)', 'LowCardinality(String)']);
-      expect(outcome.values).toEqual(['Большая Пикча', '18446744073709551615', '1234.56', '2026-11-01 10:15:30.123 +03:00', 'true', '[1 2 3]', 'Казань']);
-      expect(outcome.named).toEqual(["O'Brien; DROP TABLE x --", '42']);
-      expect(outcome.positional).toEqual(['Маленькая Пикча', '42']);
-      expect(outcome.inserted).toEqual(expectedInsert);
-      // What sqlds (the plugin's SQL layer) sees: database type names and Go scan types.
-      expect(outcome.grafanaColumns).toEqual(['time DateTime time.Time', 'store String string', 'revenue Decimal(18, 2) decimal.Decimal']);
-      expect(outcome.grafanaRows).toEqual([['2026-11-01 10:00:00 +0000 UTC', 'Большая Пикча', '1234.5']]);
-      expect(outcome.empty).toBe(0);
-      // clickhouse-go 2.47 reports an HTTP error as its status and the server's body (2.48 on raises a typed *Exception from the same response).
-      expect(outcome.missingTable.text).toMatch(/\[HTTP 404\] response body: "Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\)/s);
-      expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\] response body: "Code: 516\. DB::Exception: default: Authentication failed.*\(AUTHENTICATION_FAILED\)/s);
-      expect(outcome.wrongPassword.text).not.toContain(service.password);
-      // gzip both ways: the batch insert's body, and every non-empty result (enable_http_compression=1 is set, as on a server).
-      expect(outcome.requestEncoding.gzip).toBeGreaterThanOrEqual(1);
-      expect(outcome.responseEncoding.gzip).toBeGreaterThanOrEqual(5);
-    },
-    420_000,
-  );
-
-  const classpath = () => {
-    const file = join(makeTempDir('jdbc-classpath').path, 'classpath.txt');
-    // Resolved from the local Maven repository (.ci/run fills it); the same command resolves it anywhere else.
-    run('mvn', ['-B', '-q', '-f', join(clients, 'java', 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], clients, 300_000);
-    return readFileSync(file, 'utf8').trim();
+      goBinary = binary;
+    }
+    return goBinary;
   };
 
-  for (const compress of ['1', '0'] as const) {
+  for (const compression of ['gzip', 'lz4'] as const) {
+    it.skipIf(!haveGo && !required)(
+      compression === 'gzip'
+        ? 'serves clickhouse-go over HTTP as Grafana’s plugin configures it (gzip): handshake, types, parameters, a Native batch insert, errors'
+        : 'serves clickhouse-go over HTTP with LZ4: ClickHouse’s compressed frames on requests (decompress=1) and responses (compress=1)',
+      () => {
+        const output = run(goCheck(), [`go_${randomBytes(4).toString('hex')}`, compression], clients, 90_000, serviceEnv);
+        const outcome = JSON.parse(output) as {
+          revision: number;
+          version: string;
+          types: string[];
+          values: string[];
+          named: string[];
+          positional: string[];
+          inserted: string[];
+          grafanaColumns: string[];
+          grafanaRows: string[][];
+          empty: number;
+          missingTable: { typed: boolean; code: number; text: string };
+          wrongPassword: { typed: boolean; code: number; text: string };
+          requestEncoding: Record<string, number>;
+          responseEncoding: Record<string, number>;
+          framed: Record<string, number>;
+        };
+        // The handshake reports revision 0, so that the driver reads the engine's blocks as written (protocol 0).
+        expect(outcome.revision).toBe(0);
+        expect(outcome.version).toMatch(/^2\d\.\d+\.\d+$/);
+        expect(outcome.types).toEqual(['String', 'UInt64', 'Decimal(18, 2)', "DateTime64(3, 'Europe/Moscow')", 'Nullable(String)', 'Array(UInt32)', 'LowCardinality(String)']);
+        expect(outcome.values).toEqual(['Большая Пикча', '18446744073709551615', '1234.56', '2026-11-01 10:15:30.123 +03:00', 'true', '[1 2 3]', 'Казань']);
+        expect(outcome.named).toEqual(["O'Brien; DROP TABLE x --", '42']);
+        expect(outcome.positional).toEqual(['Маленькая Пикча', '42']);
+        expect(outcome.inserted).toEqual(expectedInsert);
+        // What sqlds (the plugin's SQL layer) sees: database type names and Go scan types.
+        expect(outcome.grafanaColumns).toEqual(['time DateTime time.Time', 'store String string', 'revenue Decimal(18, 2) decimal.Decimal']);
+        expect(outcome.grafanaRows).toEqual([['2026-11-01 10:00:00 +0000 UTC', 'Большая Пикча', '1234.5']]);
+        expect(outcome.empty).toBe(0);
+        // clickhouse-go 2.47 reports an HTTP error as its status and the server's body (2.48 on raises a typed *Exception from the same response).
+        expect(outcome.missingTable.text).toMatch(/\[HTTP 404\] response body: "Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\)/s);
+        expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\]/);
+        expect(outcome.wrongPassword.text).not.toContain(service.password);
+        if (compression === 'gzip') {
+          expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\] response body: "Code: 516\. DB::Exception: default: Authentication failed.*\(AUTHENTICATION_FAILED\)/s);
+          // gzip both ways: the batch insert's body, and every non-empty result (enable_http_compression=1 is set, as on a server).
+          expect(outcome.requestEncoding.gzip).toBeGreaterThanOrEqual(1);
+          expect(outcome.responseEncoding.gzip).toBeGreaterThanOrEqual(5);
+          expect(outcome.framed).toEqual({});
+        } else {
+          // Every query asked for framed results and the insert sent a framed body; nothing went HTTP-encoded.
+          expect(outcome.framed.compress).toBeGreaterThanOrEqual(10);
+          expect(outcome.framed.decompress).toBe(1);
+          expect(Object.keys(outcome.requestEncoding)).toEqual(['']);
+          expect(Object.keys(outcome.responseEncoding)).toEqual(['']);
+        }
+      },
+      420_000,
+    );
+  }
+
+  let jdbcClasspath: string | undefined;
+  const classpath = () => {
+    if (jdbcClasspath === undefined) {
+      const file = join(makeTempDir('jdbc-classpath').path, 'classpath.txt');
+      // Resolved from the local Maven repository (.ci/run fills it); the same command resolves it anywhere else.
+      run('mvn', ['-B', '-q', '-f', join(clients, 'java', 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], clients, 300_000);
+      jdbcClasspath = readFileSync(file, 'utf8').trim();
+    }
+    return jdbcClasspath;
+  };
+
+  const modes = [
+    ['compress=1', ' (its default: results in LZ4 frames with CityHash128 checksums)'],
+    ['compress=0', ''],
+    ['compress=1&decompress=1', ' (request bodies framed too)'],
+  ] as const;
+  for (const [settings, what] of modes) {
     it.skipIf(!haveJava && !required)(
-      `serves the JDBC driver as DBeaver uses it with compress=${compress}${compress === '1' ? ' (its default: LZ4 frames with CityHash128 checksums)' : ''}: metadata, types, PreparedStatement batch insert, errors`,
+      `serves the JDBC driver as DBeaver uses it with ${settings}${what}: metadata, types, PreparedStatement batch insert, errors`,
       () => {
         const table = `jdbc_${randomBytes(4).toString('hex')}`;
-        const output = run('java', ['-cp', classpath(), join(clients, 'java', 'JdbcCheck.java'), table, compress], clients, 120_000, serviceEnv);
+        const output = run('java', ['-cp', classpath(), join(clients, 'java', 'JdbcCheck.java'), table, settings], clients, 120_000, serviceEnv);
         const outcome = JSON.parse(output) as Record<string, unknown>;
         expect(outcome.product).toMatch(/^ClickHouse 2\d\.\d+\.\d+/);
         expect(outcome.driver).toBe('ClickHouse JDBC Driver 0.10.0');

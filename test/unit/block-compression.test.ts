@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { compressedFrames } from '../../infra/local/clickhouse/block-compression.js';
+import { CompressedFramesDecoder, compressedFrames, lz4Decompress } from '../../infra/local/clickhouse/block-compression.js';
 import { cityHash128 } from '../../infra/local/clickhouse/cityhash102.js';
 
 /** Bytes i*31+7 (mod 256), the input the reference values below were computed for. */
@@ -56,5 +58,51 @@ describe('ClickHouse block compression (compress=1)', () => {
     expect(raw.map((part) => part.length)).toEqual([1 << 20, 5000]);
     expect(Buffer.concat(raw).equals(data)).toBe(true);
     expect(compressedFrames(Buffer.alloc(0)).length).toBe(0);
+  });
+});
+
+/** A frame as a client writes one: checksum, method, sizes, data. */
+function frameOf(method: number, data: Buffer, rawSize: number): Buffer {
+  const body = Buffer.concat([Buffer.from([method]), Buffer.alloc(8), data]);
+  body.writeUInt32LE(body.length, 1);
+  body.writeUInt32LE(rawSize, 5);
+  const [low, high] = cityHash128(body);
+  const checksum = Buffer.alloc(16);
+  checksum.writeBigUInt64LE(low, 0);
+  checksum.writeBigUInt64LE(high, 8);
+  return Buffer.concat([checksum, body]);
+}
+
+/** Decodes `frames` fed in pieces of `piece` bytes, as a request body arrives. */
+const decode = (frames: Buffer, piece: number) => {
+  const pieces: Buffer[] = [];
+  for (let offset = 0; offset < frames.length; offset += piece) pieces.push(frames.subarray(offset, offset + piece));
+  return buffer(Readable.from(pieces).pipe(new CompressedFramesDecoder()));
+};
+
+describe('ClickHouse block compression of request bodies (decompress=1)', () => {
+  // "abc", then a match 3 back of 9 bytes (overlapping what it writes), then "XYZWV": the LZ4 block format's two parts.
+  const lz4Block = Buffer.from([0x35, 0x61, 0x62, 0x63, 0x03, 0x00, 0x50, 0x58, 0x59, 0x5a, 0x57, 0x56]);
+  const lz4Text = 'abcabcabcabcXYZWV';
+
+  it('decodes LZ4 literals and overlapping matches', () => {
+    expect(lz4Decompress(lz4Block, lz4Text.length).toString()).toBe(lz4Text);
+    expect(() => lz4Decompress(lz4Block, lz4Text.length + 1)).toThrow(/header says 18/);
+    expect(() => lz4Decompress(Buffer.from([0x15, 0x61, 0x09, 0x00]), 10)).toThrow(/offset 9 before the start/);
+  });
+
+  it('reads frames split anywhere, LZ4 and uncompressed, and what the response side writes', async () => {
+    const frames = Buffer.concat([frameOf(0x82, lz4Block, lz4Text.length), frameOf(0x02, Buffer.from('-plain-'), 7), compressedFrames(input(3000))]);
+    const expected = Buffer.concat([Buffer.from(`${lz4Text}-plain-`), input(3000)]);
+    for (const piece of [1, 7, 25, frames.length]) expect((await decode(frames, piece)).equals(expected)).toBe(true);
+  });
+
+  it('refuses a wrong checksum, an unknown method and a body that ends inside a frame, naming each', async () => {
+    const corrupted = frameOf(0x82, lz4Block, lz4Text.length);
+    corrupted.writeUInt8(corrupted.readUInt8(corrupted.length - 1) ^ 1, corrupted.length - 1);
+    await expect(decode(corrupted, 64)).rejects.toMatchObject({ codeName: 'CHECKSUM_DOESNT_MATCH' });
+    await expect(decode(frameOf(0x90, Buffer.from('zstd'), 4), 64)).rejects.toMatchObject({ codeName: 'UNKNOWN_COMPRESSION_METHOD', message: /ZSTD \(0x90\)/ });
+    const whole = frameOf(0x82, lz4Block, lz4Text.length);
+    await expect(decode(whole.subarray(0, whole.length - 3), 64)).rejects.toMatchObject({ codeName: 'CANNOT_DECOMPRESS', message: /ends inside a frame/ });
   });
 });

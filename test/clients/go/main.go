@@ -19,11 +19,13 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// encodings records the Content-Encoding of every request and response, to show that gzip went both ways.
+// encodings records the Content-Encoding of every request and response, and how many asked for
+// ClickHouse's compressed frames (compress=1 for the response, decompress=1 for the body).
 type encodings struct {
 	mu        sync.Mutex
 	requests  map[string]int
 	responses map[string]int
+	framed    map[string]int
 	next      http.RoundTripper
 }
 
@@ -35,25 +37,30 @@ func (e *encodings) RoundTrip(request *http.Request) (*http.Response, error) {
 	if response != nil {
 		e.responses[response.Header.Get("Content-Encoding")]++
 	}
+	for _, name := range []string{"compress", "decompress"} {
+		if request.URL.Query().Get(name) == "1" {
+			e.framed[name]++
+		}
+	}
 	return response, err
 }
 
 type outcome struct {
-	Revision        uint64            `json:"revision"`
-	Version         string            `json:"version"`
-	Types           []string          `json:"types"`
-	Values          []string          `json:"values"`
-	Named           []string          `json:"named"`
-	Positional      []string          `json:"positional"`
-	Inserted        []string          `json:"inserted"`
-	GrafanaColumns  []string          `json:"grafanaColumns"`
-	GrafanaRows     [][]string        `json:"grafanaRows"`
-	Empty           int               `json:"empty"`
-	MissingTable    exceptionOutcome  `json:"missingTable"`
-	WrongPassword   exceptionOutcome  `json:"wrongPassword"`
-	RequestEncoding map[string]int    `json:"requestEncoding"`
-	ResponseEncode  map[string]int    `json:"responseEncoding"`
-	Steps           map[string]string `json:"steps"`
+	Revision        uint64           `json:"revision"`
+	Version         string           `json:"version"`
+	Types           []string         `json:"types"`
+	Values          []string         `json:"values"`
+	Named           []string         `json:"named"`
+	Positional      []string         `json:"positional"`
+	Inserted        []string         `json:"inserted"`
+	GrafanaColumns  []string         `json:"grafanaColumns"`
+	GrafanaRows     [][]string       `json:"grafanaRows"`
+	Empty           int              `json:"empty"`
+	MissingTable    exceptionOutcome `json:"missingTable"`
+	WrongPassword   exceptionOutcome `json:"wrongPassword"`
+	RequestEncoding map[string]int   `json:"requestEncoding"`
+	ResponseEncode  map[string]int   `json:"responseEncoding"`
+	Framed          map[string]int   `json:"framed"`
 }
 
 // exceptionOutcome is what a caller can learn from an error: the typed *clickhouse.Exception's code
@@ -75,17 +82,24 @@ func exceptionOf(err error) exceptionOutcome {
 	return exceptionOutcome{Text: err.Error()}
 }
 
-// options are those of the plugin's Connect (pkg/plugin/driver.go): HTTP, gzip, the database, custom settings.
-func options(address string, password string, recorder *encodings) *clickhouse.Options {
+// options are those of the plugin's Connect (pkg/plugin/driver.go): HTTP, gzip, the database, custom
+// settings; with "lz4", the driver's other compression over HTTP, ClickHouse's compressed frames both ways.
+func options(address string, password string, compression string, recorder *encodings) *clickhouse.Options {
+	method := clickhouse.CompressionGZIP
+	settings := clickhouse.Settings{"enable_http_compression": 1}
+	if compression == "lz4" {
+		method = clickhouse.CompressionLZ4
+		settings = clickhouse.Settings{}
+	}
 	return &clickhouse.Options{
 		Addr:        []string{address},
 		Auth:        clickhouse.Auth{Database: "default", Username: os.Getenv("CLICKHOUSE_USER"), Password: password},
 		ClientInfo:  clickhouse.ClientInfo{Products: []struct{ Name, Version string }{{Name: "grafana-datasource", Version: "check"}}},
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionGZIP},
+		Compression: &clickhouse.Compression{Method: method},
 		DialTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second,
 		Protocol:    clickhouse.HTTP,
-		Settings:    clickhouse.Settings{"enable_http_compression": 1},
+		Settings:    settings,
 		TransportFunc: func(transport *http.Transport) (http.RoundTripper, error) {
 			recorder.next = transport
 			return recorder, nil
@@ -105,14 +119,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	table := os.Args[1]
+	table, compression := os.Args[1], os.Args[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	recorder := &encodings{requests: map[string]int{}, responses: map[string]int{}}
+	recorder := &encodings{requests: map[string]int{}, responses: map[string]int{}, framed: map[string]int{}}
 	result := outcome{}
 
 	// The Grafana plugin's path: database/sql through OpenDB, then PingContext.
-	db := clickhouse.OpenDB(options(endpoint.Host, os.Getenv("CLICKHOUSE_PASSWORD"), recorder))
+	db := clickhouse.OpenDB(options(endpoint.Host, os.Getenv("CLICKHOUSE_PASSWORD"), compression, recorder))
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping: %w", err)
@@ -127,7 +141,7 @@ func run() error {
 		return fmt.Errorf("grafana rows: %w", err)
 	}
 
-	conn, err := clickhouse.Open(options(endpoint.Host, os.Getenv("CLICKHOUSE_PASSWORD"), recorder))
+	conn, err := clickhouse.Open(options(endpoint.Host, os.Getenv("CLICKHOUSE_PASSWORD"), compression, recorder))
 	if err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
@@ -232,12 +246,13 @@ func run() error {
 	_, err = conn.Query(ctx, fmt.Sprintf("SELECT * FROM %s_missing", table))
 	result.MissingTable = exceptionOf(err)
 
-	wrong := clickhouse.OpenDB(options(endpoint.Host, "not-the-password", recorder))
+	wrong := clickhouse.OpenDB(options(endpoint.Host, "not-the-password", compression, recorder))
 	defer wrong.Close()
 	result.WrongPassword = exceptionOf(wrong.PingContext(ctx))
 
 	result.RequestEncoding = recorder.requests
 	result.ResponseEncode = recorder.responses
+	result.Framed = recorder.framed
 	return json.NewEncoder(os.Stdout).Encode(result)
 }
 

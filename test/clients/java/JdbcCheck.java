@@ -21,13 +21,13 @@ import java.util.Properties;
  * Drives the ClickHouse service with ClickHouse's JDBC driver (the one DBeaver uses), doing what
  * DBeaver does: connect, read the catalogue through DatabaseMetaData, query, insert with a
  * PreparedStatement batch. Prints what came back as JSON for the test to check.
- * Arguments: the table to create, then the driver's compress setting (1, its default, or 0).
+ * Arguments: the table to create, then the driver's compression settings as URL parameters
+ * (compress=1, its default; compress=0; compress=1&decompress=1 for compressed requests too).
  */
 public final class JdbcCheck {
     public static void main(String[] args) throws Exception {
         String table = args[0];
-        String compress = args[1];
-        String url = "jdbc:clickhouse:" + System.getenv("CLICKHOUSE_URL") + "/default?compress=" + compress;
+        String url = "jdbc:clickhouse:" + System.getenv("CLICKHOUSE_URL") + "/default?" + args[1];
         Map<String, Object> out = new LinkedHashMap<>();
 
         try (Connection connection = DriverManager.getConnection(url, credentials(System.getenv("CLICKHOUSE_PASSWORD")))) {
