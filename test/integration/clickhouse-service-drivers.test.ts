@@ -45,24 +45,33 @@ describe('ClickHouse service: the drivers of DBeaver and Grafana', () => {
   const service = clickhouseServiceOptions();
   const serviceEnv = { CLICKHOUSE_URL: service.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: service.password };
 
-  let goBinary: string | undefined;
-  const goCheck = () => {
-    if (goBinary === undefined) {
-      const binary = join(makeTempDir('go-check').path, 'clickhouse-go-check');
-      // go.mod pins the clickhouse-go that grafana-clickhouse-datasource 4.20.0 pins (v2.47.0); -mod=readonly: go.sum decides.
-      run('go', ['build', '-mod=readonly', '-o', binary, '.'], join(clients, 'go'), 300_000);
-      goBinary = binary;
+  /**
+   * The same program built against two releases of the driver: go.mod pins the one
+   * grafana-clickhouse-datasource 4.20.0 pins, go.latest.mod the newest; -mod=readonly: their go.sum files decide.
+   */
+  const drivers = { 'v2.47.0': 'go.mod', 'v2.51.0': 'go.latest.mod' } as const;
+  const goBinaries = new Map<string, string>();
+  const goCheck = (driver: keyof typeof drivers) => {
+    let binary = goBinaries.get(driver);
+    if (binary === undefined) {
+      binary = join(makeTempDir('go-check').path, 'clickhouse-go-check');
+      run('go', ['build', `-modfile=${drivers[driver]}`, '-mod=readonly', '-o', binary, '.'], join(clients, 'go'), 300_000);
+      goBinaries.set(driver, binary);
     }
-    return goBinary;
+    return binary;
   };
 
-  for (const compression of ['gzip', 'lz4'] as const) {
+  const goCases = [
+    ['v2.47.0', 'gzip', 'as Grafana’s plugin 4.20.0 configures it (gzip)'],
+    ['v2.47.0', 'lz4', 'with LZ4: ClickHouse’s compressed frames on requests (decompress=1) and responses (compress=1)'],
+    ['v2.51.0', 'gzip', 'in its newest release, gzip, with typed exceptions'],
+    ['v2.51.0', 'lz4', 'in its newest release, LZ4, with typed exceptions'],
+  ] as const;
+  for (const [driver, compression, how] of goCases) {
     it.skipIf(!haveGo && !required)(
-      compression === 'gzip'
-        ? 'serves clickhouse-go over HTTP as Grafana’s plugin configures it (gzip): handshake, types, parameters, a Native batch insert, errors'
-        : 'serves clickhouse-go over HTTP with LZ4: ClickHouse’s compressed frames on requests (decompress=1) and responses (compress=1)',
+      `serves clickhouse-go ${driver} over HTTP ${how}: handshake, types, parameters, a Native batch insert, errors`,
       () => {
-        const output = run(goCheck(), [`go_${randomBytes(4).toString('hex')}`, compression], clients, 90_000, serviceEnv);
+        const output = run(goCheck(driver), [`go_${randomBytes(4).toString('hex')}`, compression], clients, 90_000, serviceEnv);
         const outcome = JSON.parse(output) as {
           revision: number;
           version: string;
@@ -92,12 +101,19 @@ describe('ClickHouse service: the drivers of DBeaver and Grafana', () => {
         expect(outcome.grafanaColumns).toEqual(['time DateTime time.Time', 'store String string', 'revenue Decimal(18, 2) decimal.Decimal']);
         expect(outcome.grafanaRows).toEqual([['2026-11-01 10:00:00 +0000 UTC', 'Большая Пикча', '1234.5']]);
         expect(outcome.empty).toBe(0);
-        // clickhouse-go 2.47 reports an HTTP error as its status and the server's body (2.48 on raises a typed *Exception from the same response).
-        expect(outcome.missingTable.text).toMatch(/\[HTTP 404\] response body: "Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\)/s);
-        expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\]/);
         expect(outcome.wrongPassword.text).not.toContain(service.password);
+        if (driver === 'v2.51.0') {
+          // From 2.48 on the driver raises a typed *clickhouse.Exception from the status, X-ClickHouse-Exception-Code and the body.
+          expect([outcome.missingTable.typed, outcome.missingTable.code]).toEqual([true, 60]);
+          expect(outcome.missingTable.text).toMatch(/\[HTTP 404\] code: 60, message: .*\(UNKNOWN_TABLE\)/s);
+          expect([outcome.wrongPassword.typed, outcome.wrongPassword.code]).toEqual([true, 516]);
+        } else {
+          // 2.47 reports an HTTP error as its status and the server's body, which it reads through its decompressor with LZ4.
+          expect(outcome.missingTable.text).toMatch(/\[HTTP 404\] response body: "Code: 60\. DB::Exception: .*\(UNKNOWN_TABLE\)/s);
+          expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\]/);
+        }
         if (compression === 'gzip') {
-          expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\] response body: "Code: 516\. DB::Exception: default: Authentication failed.*\(AUTHENTICATION_FAILED\)/s);
+          expect(outcome.wrongPassword.text).toMatch(/\[HTTP 403\].*516.*default: Authentication failed.*\(AUTHENTICATION_FAILED\)/s);
           // gzip both ways: the batch insert's body, and every non-empty result (enable_http_compression=1 is set, as on a server).
           expect(outcome.requestEncoding.gzip).toBeGreaterThanOrEqual(1);
           expect(outcome.responseEncoding.gzip).toBeGreaterThanOrEqual(5);
