@@ -88,6 +88,8 @@ describe('ClickHouse service: the drivers of DBeaver and Grafana', () => {
           requestEncoding: Record<string, number>;
           responseEncoding: Record<string, number>;
           framed: Record<string, number>;
+          sessionTimezone: string;
+          unknownDatabase: { typed: boolean; code: number; text: string };
         };
         // The handshake reports revision 0, so that the driver reads the engine's blocks as written (protocol 0).
         expect(outcome.revision).toBe(0);
@@ -101,6 +103,9 @@ describe('ClickHouse service: the drivers of DBeaver and Grafana', () => {
         expect(outcome.grafanaColumns).toEqual(['time DateTime time.Time', 'store String string', 'revenue Decimal(18, 2) decimal.Decimal']);
         expect(outcome.grafanaRows).toEqual([['2026-11-01 10:00:00 +0000 UTC', 'Большая Пикча', '1234.5']]);
         expect(outcome.empty).toBe(0);
+        // The handshake is answered under the connection's settings and database, as a server answers it.
+        expect(outcome.sessionTimezone).toBe('Asia/Yekaterinburg');
+        expect(outcome.unknownDatabase.text).toMatch(/\[HTTP 404\].*(Code: 81\.|code: 81,).*_no_such_database does not exist.*\(UNKNOWN_DATABASE\)/s);
         expect(outcome.wrongPassword.text).not.toContain(service.password);
         if (driver === 'v2.51.0') {
           // From 2.48 on the driver raises a typed *clickhouse.Exception from the status, X-ClickHouse-Exception-Code and the body.

@@ -199,10 +199,16 @@ export class HttpInterface {
     response.end(framed && status !== 401 && status !== 403 ? compressedFrames(body) : body);
   }
 
-  private handshake(clientProtocolVersion: number): Result {
-    const { displayName } = this.options;
-    const { version, timezone } = this.options.engine;
-    return { bytes: handshakeBlock({ displayName, version, timezone }, clientProtocolVersion), rowsRead: 1, bytesRead: 0, elapsedSeconds: 0 };
+  /**
+   * The handshake's answer. The time zone comes from the engine under the request's settings and
+   * database, so that `session_timezone` is honoured and a bad setting or database fails here, as
+   * on a server, not at the first query.
+   */
+  private async handshake(context: RequestContext, clientProtocolVersion: number): Promise<Result> {
+    const asked = await this.options.engine.run(context, 'SELECT timezone()', 'TabSeparated');
+    const timezone = Buffer.from(asked.bytes).toString('utf8').trim();
+    const answer = { displayName: this.options.displayName, version: this.options.engine.version, timezone };
+    return { ...asked, bytes: handshakeBlock(answer, clientProtocolVersion) };
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -263,7 +269,7 @@ export class HttpInterface {
       if (!this.options.engine.isFormat(format)) throw new ClickHouseException(73, 'UNKNOWN_FORMAT', `Unknown output format ${format}`);
       const clientProtocolVersion = Number(url.searchParams.get('client_protocol_version') ?? 0) || 0;
       const result = isDriverHandshake(statement.sql, format, clientProtocolVersion)
-        ? this.handshake(clientProtocolVersion)
+        ? await this.handshake(context, clientProtocolVersion)
         : await this.options.engine.run(context, statement.sql, format);
       this.commonHeaders(response, queryId);
       if (statement.returnsRows) {

@@ -58,6 +58,8 @@ type outcome struct {
 	Empty           int              `json:"empty"`
 	MissingTable    exceptionOutcome `json:"missingTable"`
 	WrongPassword   exceptionOutcome `json:"wrongPassword"`
+	SessionTimezone string           `json:"sessionTimezone"`
+	UnknownDatabase exceptionOutcome `json:"unknownDatabase"`
 	RequestEncoding map[string]int   `json:"requestEncoding"`
 	ResponseEncode  map[string]int   `json:"responseEncoding"`
 	Framed          map[string]int   `json:"framed"`
@@ -245,6 +247,25 @@ func run() error {
 
 	_, err = conn.Query(ctx, fmt.Sprintf("SELECT * FROM %s_missing", table))
 	result.MissingTable = exceptionOf(err)
+
+	// The handshake answers with the session's time zone, and fails for a database that does not exist, as a server's does.
+	zoned := options(endpoint.Host, os.Getenv("CLICKHOUSE_PASSWORD"), compression, recorder)
+	zoned.Settings["session_timezone"] = "Asia/Yekaterinburg"
+	zonedConn, err := clickhouse.Open(zoned)
+	if err != nil {
+		return fmt.Errorf("open with session_timezone: %w", err)
+	}
+	defer zonedConn.Close()
+	zonedServer, err := zonedConn.ServerVersion()
+	if err != nil {
+		return fmt.Errorf("server version with session_timezone: %w", err)
+	}
+	result.SessionTimezone = zonedServer.Timezone.String()
+	elsewhere := options(endpoint.Host, os.Getenv("CLICKHOUSE_PASSWORD"), compression, recorder)
+	elsewhere.Auth.Database = table + "_no_such_database"
+	missingDatabase := clickhouse.OpenDB(elsewhere)
+	defer missingDatabase.Close()
+	result.UnknownDatabase = exceptionOf(missingDatabase.PingContext(ctx))
 
 	wrong := clickhouse.OpenDB(options(endpoint.Host, "not-the-password", compression, recorder))
 	defer wrong.Close()
