@@ -19,18 +19,24 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// encodings records the Content-Encoding of every request and response, and how many asked for
+// encodings counts the Content-Encoding of every request and response, and how many asked for
 // ClickHouse's compressed frames (compress=1 for the response, decompress=1 for the body).
 type encodings struct {
 	mu        sync.Mutex
 	requests  map[string]int
 	responses map[string]int
 	framed    map[string]int
-	next      http.RoundTripper
 }
 
-func (e *encodings) RoundTrip(request *http.Request) (*http.Response, error) {
-	response, err := e.next.RoundTrip(request)
+// recording is one connection's transport, counting into the shared encodings.
+type recording struct {
+	counts *encodings
+	next   http.RoundTripper
+}
+
+func (r recording) RoundTrip(request *http.Request) (*http.Response, error) {
+	response, err := r.next.RoundTrip(request)
+	e := r.counts
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.requests[request.Header.Get("Content-Encoding")]++
@@ -103,8 +109,7 @@ func options(address string, password string, compression string, recorder *enco
 		Protocol:    clickhouse.HTTP,
 		Settings:    settings,
 		TransportFunc: func(transport *http.Transport) (http.RoundTripper, error) {
-			recorder.next = transport
-			return recorder, nil
+			return recording{counts: recorder, next: transport}, nil
 		},
 	}
 }
