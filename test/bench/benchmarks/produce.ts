@@ -224,7 +224,7 @@ function caseRows(prepared: Prepared, rounds: Rounds, checked: string): BenchRes
 export const produceBenchmark: Benchmark = {
   name: 'produce',
   description:
-    'purchases MongoDB (FerretDB) → Kafka per second: the producer draining the outbox against its ceiling (the slower of reading the same documents alone and a bare kafkajs send of the same payloads), for the purchases with PII and for the same purchases loaded without their PII fields, each case with its own ceiling; and protection alone',
+    'purchases MongoDB (FerretDB) → Kafka per second: the producer draining the outbox against its ceiling (the slower of reading the same documents alone and a bare kafkajs send of the same payloads), for the purchases with PII and for the same purchases loaded without their PII fields, each case with its own ceiling, medians of three rounds; and protection alone',
   async run(options) {
     const purchases = scaled(1_000_000, options);
     const logger = createLogger('warn');
