@@ -17,6 +17,7 @@ import { ensureTopics, topicNames } from '../../../pipeline/produce/topics.js';
 import { forEachMessage } from '../../helpers/kafka.js';
 import { withLocalServices } from '../../helpers/local-services.js';
 import { percentile, scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
+import { cpuMeter, servicePid } from '../service-process.js';
 
 const BATCH = 1000;
 
@@ -187,6 +188,9 @@ interface Rounds {
   readonly read: { count: number; ms: number }[];
   readonly bareMs: number[];
   readonly produced: { sent: number; ms: number }[];
+  /** Per round, the CPU each process spent per document (`cpuMeter`). */
+  readonly readCpu: string[];
+  readonly producedCpu: string[];
 }
 
 const median = (values: readonly number[]) => percentile(values, 50);
@@ -206,7 +210,7 @@ function caseRows(prepared: Prepared, rounds: Rounds, checked: string): BenchRes
   const produced = rounds.produced[0]?.sent ?? 0;
   const eachRound = (counts: readonly number[], ms: readonly number[]) => `rounds: ${ms.map((value, index) => perSecond(counts[index] ?? 0, value)).join(', ')} docs/s`;
   return [
-    { case: `${label}: read the purchases from MongoDB alone`, size: read, unit: 'docs', seconds: readMs / 1000, group, note: eachRound(rounds.read.map((round) => round.count), rounds.read.map((round) => round.ms)) },
+    { case: `${label}: read the purchases from MongoDB alone`, size: read, unit: 'docs', seconds: readMs / 1000, group, note: `${eachRound(rounds.read.map((round) => round.count), rounds.read.map((round) => round.ms))}; ${rounds.readCpu.join(' / ')}` },
     ...prepared.rows,
     { case: `${label}: bare kafkajs send of the payloads`, size: sent, unit: 'docs', seconds: bareMs / 1000, group, note: eachRound(rounds.bareMs.map(() => sent), rounds.bareMs) },
     { case: `${label}: ceiling, the slower of reading alone and the bare send`, size: read, unit: 'docs', seconds: Math.max(readMs, bareMs) / 1000, baseline: true, group },
@@ -216,7 +220,7 @@ function caseRows(prepared: Prepared, rounds: Rounds, checked: string): BenchRes
       unit: 'docs',
       seconds: median(rounds.produced.map((round) => round.ms)) / 1000,
       group,
-      note: `${eachRound(rounds.produced.map((round) => round.sent), rounds.produced.map((round) => round.ms))}; ${checked}`,
+      note: `${eachRound(rounds.produced.map((round) => round.sent), rounds.produced.map((round) => round.ms))}; ${rounds.producedCpu.join(' / ')}; ${checked}`,
     },
   ];
 }
@@ -228,7 +232,7 @@ export const produceBenchmark: Benchmark = {
   async run(options) {
     const purchases = scaled(1_000_000, options);
     const logger = createLogger('warn');
-    return withLocalServices(['kafka', 'mongo'], async (env) => {
+    return withLocalServices(['kafka', 'mongo'], async (env, services) => {
       const withPii = await connectMongo({ url: env.MONGO_URL ?? '', database: 'bench_produce' });
       const withoutPii = await connectMongo({ url: env.MONGO_URL ?? '', database: 'bench_produce_no_pii' });
       const kafka = createKafka({ brokers: [env.KAFKA_BROKERS ?? ''], clientId: 'bench' }, logger);
@@ -245,7 +249,9 @@ export const produceBenchmark: Benchmark = {
         ];
         const prepared: Prepared[] = [];
         for (const theCase of cases) prepared.push(await prepare(context, theCase));
-        const rounds: Rounds[] = cases.map(() => ({ read: [], bareMs: [], produced: [] }));
+        const rounds: Rounds[] = cases.map(() => ({ read: [], bareMs: [], produced: [], readCpu: [], producedCpu: [] }));
+        // Where the CPU goes: FerretDB decoding, the broker, and this process (which runs the producer).
+        const cpu = cpuMeter({ FerretDB: servicePid(services.stateDir, 'mongo'), Kafka: servicePid(services.stateDir, 'kafka') }, 'doc');
         // The cases alternate within each round, so that the machine's load drifts over both alike.
         for (let round = 0; round < ROUNDS; round++) {
           for (const [index, theCase] of cases.entries()) {
@@ -253,9 +259,15 @@ export const produceBenchmark: Benchmark = {
             const casePrepared = prepared[index];
             if (caseRounds === undefined || casePrepared === undefined) continue;
             if (round > 0) await appendAgain(theCase.db);
-            caseRounds.read.push(await readAlone(theCase.db));
+            let used = cpu.start();
+            const read = await readAlone(theCase.db);
+            caseRounds.read.push(read);
+            caseRounds.readCpu.push(used(read.count));
             caseRounds.bareMs.push(await bareSend(context, casePrepared));
-            caseRounds.produced.push(await drain(context, theCase));
+            used = cpu.start();
+            const produced = await drain(context, theCase);
+            caseRounds.produced.push(produced);
+            caseRounds.producedCpu.push(used(produced.sent));
           }
         }
         const results: BenchResult[] = [];
