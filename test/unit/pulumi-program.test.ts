@@ -161,6 +161,23 @@ function expectAfter(of: ProgramRun, job: string, before: string): void {
   expect(later.started, `${later.urn} is created after ${earlier.urn} finished`).toBeGreaterThan(earlier.finished);
 }
 
+/** The job reaches ClickHouse by alias and port, as the user the server was created with. */
+function expectClickHouseConnection(job: string): void {
+  const each = container(run, job);
+  const env = envOf(each);
+  const server = envOf(container(run, 'clickhouse'));
+  expect(env.CLICKHOUSE_URL, each.urn).toBe('http://clickhouse:8123');
+  expect({ user: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, database: env.CLICKHOUSE_DATABASE }, each.urn).toEqual({ user: server.CLICKHOUSE_USER, password: server.CLICKHOUSE_PASSWORD, database: server.CLICKHOUSE_DB });
+}
+
+/** The job reaches MongoDB by alias and port, with the root password. */
+function expectMongoConnection(job: string): void {
+  const each = container(run, job);
+  const password = envOf(container(run, 'mongodb')).MONGO_INITDB_ROOT_PASSWORD ?? '';
+  expect(password.length).toBeGreaterThan(0);
+  expect(envOf(each).MONGO_URL, each.urn).toContain(`:${password}@mongodb:27017/`);
+}
+
 describe('stack settings (Pulumi.yaml, infra/stack/settings.ts)', () => {
   it('Pulumi.yaml declares exactly the settings infra/stack/settings.ts reads, each with a type and description', () => {
     const declared = declaredSettings();
@@ -460,11 +477,7 @@ describe('PipelineJob migrate', () => {
   });
 
   it('connects to ClickHouse by alias and port, as the user the server was created with', () => {
-    const migrate = container(run, 'migrate');
-    const env = envOf(migrate);
-    const server = envOf(container(run, 'clickhouse'));
-    expect(env.CLICKHOUSE_URL, migrate.urn).toBe('http://clickhouse:8123');
-    expect({ user: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, database: env.CLICKHOUSE_DATABASE }, migrate.urn).toEqual({ user: server.CLICKHOUSE_USER, password: server.CLICKHOUSE_PASSWORD, database: server.CLICKHOUSE_DB });
+    expectClickHouseConnection('migrate');
   });
 
   it('stops the deployment, without starting ingest, when it fails', async () => {
@@ -484,11 +497,8 @@ describe('PipelineJob generate-and-load', () => {
 
   it('writes to MongoDB by alias and port, with the root password', () => {
     const job = container(run, 'generate-and-load');
-    const env = envOf(job);
-    const password = envOf(container(run, 'mongodb')).MONGO_INITDB_ROOT_PASSWORD ?? '';
-    expect(password.length).toBeGreaterThan(0);
-    expect(env.MONGO_URL, job.urn).toContain(`:${password}@mongodb:27017/`);
-    expect(env.MONGO_DB, job.urn).toBe('piccha_db');
+    expectMongoConnection('generate-and-load');
+    expect(envOf(job).MONGO_DB, job.urn).toBe('piccha_db');
   });
 });
 
@@ -504,11 +514,8 @@ describe('PipelineJob produce', () => {
 
   it('reads MongoDB with the root password and writes to Kafka, by alias and port', () => {
     const produce = container(run, 'produce');
-    const env = envOf(produce);
-    const password = envOf(container(run, 'mongodb')).MONGO_INITDB_ROOT_PASSWORD ?? '';
-    expect(password.length).toBeGreaterThan(0);
-    expect(env.MONGO_URL, produce.urn).toContain(`:${password}@mongodb:27017/`);
-    expect(env.KAFKA_BROKERS, produce.urn).toBe('kafka:19092');
+    expectMongoConnection('produce');
+    expect(envOf(produce).KAFKA_BROKERS, produce.urn).toBe('kafka:19092');
   });
 });
 
@@ -522,11 +529,8 @@ describe('PipelineJob ingest', () => {
 
   it('reads Kafka and writes to ClickHouse by alias and port, as the user the server was created with', () => {
     const ingest = container(run, 'ingest-1');
-    const env = envOf(ingest);
-    const server = envOf(container(run, 'clickhouse'));
-    expect(env.KAFKA_BROKERS, ingest.urn).toBe('kafka:19092');
-    expect(env.CLICKHOUSE_URL, ingest.urn).toBe('http://clickhouse:8123');
-    expect({ user: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, database: env.CLICKHOUSE_DATABASE }, ingest.urn).toEqual({ user: server.CLICKHOUSE_USER, password: server.CLICKHOUSE_PASSWORD, database: server.CLICKHOUSE_DB });
+    expect(envOf(ingest).KAFKA_BROKERS, ingest.urn).toBe('kafka:19092');
+    expectClickHouseConnection('ingest-1');
   });
 
   it('runs as many containers as configured, in one consumer group', async () => {
