@@ -2,7 +2,7 @@ import { BUSINESS_KEYS, isEntity, type Entity } from '../entities/entities.js';
 import { PII_POLICY } from '../pii/policy.js';
 import { SCHEMA_VERSION } from '../produce/envelope.js';
 import { ENTITY_TABLES, PURCHASE_ITEMS, REJECTED_TABLE, type PiiColumns, type ScalarColumn, type TableSpec } from './raw-tables.js';
-import { DEFAULTS, instant, isoUtc, shown, typeValue } from './typing.js';
+import { DEFAULTS, instant, isoUtc, mayEscapeSurrogates, shown, typeValue, wellFormed } from './typing.js';
 
 /** One Kafka message as the ingest sees it. */
 export interface KafkaRecord {
@@ -225,6 +225,7 @@ export function decode(record: KafkaRecord, roles: TopicRoles): Decoded {
   } catch (error) {
     return rejectedRow(record, 'not_json', `not JSON: ${(error as Error).message}`, payload, undefined);
   }
+  if (mayEscapeSurrogates(payload)) parsed = wellFormed(parsed);
   if (!isObject(parsed)) return rejectedRow(record, 'bad_envelope', `the message should be a JSON object, got ${shown(parsed)}`, payload, undefined);
   if (record.topic === roles.deadLetter) return deadLetter(record, parsed, payload);
   const topicEntity = roles.entityOf.get(record.topic);

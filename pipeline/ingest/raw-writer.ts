@@ -9,9 +9,10 @@ import { partitionKey, StoredOffsets } from './stored-offsets.js';
  * Synchronous inserts: acknowledged means written to a part (not to an async buffer that a
  * crash can lose), and one insert of up to a million rows is one block, hence one part,
  * written whole or not at all. Verified on the embedded engine (ClickHouse 26.x, where
- * async_insert defaults to 1).
+ * async_insert defaults to 1). One insert thread keeps it one part on servers from 26.8 on,
+ * where max_insert_threads defaults to the core count and splits a plain INSERT's writes.
  */
-export const INSERT_SETTINGS: InsertSettings = { async_insert: 0 };
+export const INSERT_SETTINGS: InsertSettings = { async_insert: 0, max_insert_threads: 1 };
 
 /** Where a test may stop the process dead (SIGKILL) to prove a restart loses and duplicates nothing. */
 export const FAULT_POINTS = ['before-insert', 'between-inserts', 'after-insert'] as const;

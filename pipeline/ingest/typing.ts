@@ -9,7 +9,29 @@ const fail = (reason: string): Typed => ({ ok: false, reason });
 /** Quoted and cut short: an error shows what came, not a whole document. */
 export function shown(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+  if (text.length <= 60) return text;
+  // Never between the two halves of a surrogate pair (an emoji): ClickHouse refuses a lone half.
+  const end = isHighSurrogate(text.charCodeAt(56)) ? 56 : 57;
+  return `${text.slice(0, end)}…`;
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
+/**
+ * A JSON text can escape half of a surrogate pair alone (`"\ud800"`): JSON.parse takes it, but
+ * UTF-8 cannot hold it and ClickHouse refuses the whole insert. Such halves become U+FFFD, the
+ * replacement character, as any UTF-8 encoder writes them.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Whether a JSON text may hold an escaped surrogate half; cheap, so that well-formed messages skip the walk. */
+export const mayEscapeSurrogates = (json: string): boolean => /\\u[dD][89a-fA-F]/.test(json);
+
+/** The value with every lone surrogate half in its strings (keys included) replaced by U+FFFD. */
+export function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\ufffd');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [wellFormed(key) as string, wellFormed(inner)]));
+  return value;
 }
 
 const DECIMAL_TEXT = /^-?\d{1,10}(\.\d{1,2})?$/;

@@ -9,6 +9,7 @@ import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
 import type { Logger } from '../log/logger.js';
 import { Lease, type LeaseHolder } from '../mongo/lease.js';
 import { appendToOutbox, dropSegment, readSegment, sealSegments, type OutboxEntry } from '../outbox/outbox.js';
+import { readAhead } from '../system/read-ahead.js';
 import type { PiiKeyring } from '../pii/keys.js';
 import { protectDocument } from '../pii/protect.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoints.js';
@@ -165,7 +166,9 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
     const now = new Date().toISOString();
     const cursor = readSegment(db, entity, segment, options.batchSize);
     try {
-      for await (const entry of cursor) {
+      // The next batch is fetched while this one is protected and sent: FerretDB decoding
+      // documents is the producer's ceiling, so its work should never wait for ours.
+      for await (const entry of readAhead(cursor[Symbol.asyncIterator](), options.batchSize)) {
         position += 1;
         lastId = entry._id ?? null;
         if (position < skip) continue;

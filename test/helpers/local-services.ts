@@ -39,10 +39,10 @@ export async function startLocalServices(only?: readonly LocalServiceName[]): Pr
 }
 
 /** Runs `body` against services of its own, stopped afterwards whatever happens. */
-export async function withLocalServices<T>(only: readonly LocalServiceName[], body: (env: Readonly<Record<string, string>>) => Promise<T>): Promise<T> {
+export async function withLocalServices<T>(only: readonly LocalServiceName[], body: (env: Readonly<Record<string, string>>, services: StartedServices) => Promise<T>): Promise<T> {
   const services = await startLocalServices(only);
   try {
-    return await body(services.env);
+    return await body(services.env, services);
   } finally {
     await services.stop();
   }

@@ -84,7 +84,10 @@ const SCAN_CHUNK = 20_000;
 export async function piiInTables(clickhouse: ClickHouse, values: PersonalValues): Promise<{ tables: number; found: Record<string, string[]> }> {
   const tables = await clickhouse.query<{ name: string }>(
     `SELECT concat(database, '.', name) AS name FROM system.tables
-     WHERE database IN ('piccha_raw', 'piccha_staging', 'piccha_mart') AND engine NOT IN ('MaterializedView') ORDER BY name`,
+     WHERE database IN ('piccha_raw', 'piccha_staging', 'piccha_mart') AND engine NOT IN ('MaterializedView')
+       -- A refresh under way holds its next copy in '.tmp.inner_id.<uuid>', dropped or swapped in when it ends.
+       AND NOT startsWith(name, '.tmp.')
+     ORDER BY name`,
   );
   const found: Record<string, string[]> = {};
   for (const { name } of tables) {

@@ -202,6 +202,8 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
     const kept = [
       { id: 'k-bad-date', value: envelope('k-bad-date', purchase({ purchase_id: 'ord-k1', purchase_datetime: 'вчера', total_amount: -12.5 })) },
       { id: 'k-no-items', value: envelope('k-no-items', purchase({ purchase_id: 'ord-k2', items: null, customer: null })) },
+      // An escaped lone surrogate half, and an untypeable value whose shown text is cut at an emoji.
+      { id: 'k-surrogates', value: envelope('k-surrogates', purchase({ purchase_id: 'ord-k3', store: { ...((documents.purchases[0] as Document).store as Document), store_name: 'Пикча \ud800' }, purchase_datetime: `${'x'.repeat(55)}😀😀` })) },
     ];
     const letter = { schema_version: 1, entity: 'customers', source_id: 'dlq-1', reason: 'missing business key customer_id', failed_at: '2026-11-25T12:00:01.000Z', pii_key_id: 'k1', document: { first_name: 'Иван', email: 'leaked@mail.ru' } };
     const producer = kafka.producer();
@@ -238,7 +240,10 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
       expect(keptRows).toEqual([
         { source_id: 'k-bad-date', purchase_datetime: null, total: '-12.5', item_count: (documents.purchases[0]?.items as unknown[]).length, customer_id: getPath(documents.purchases[0] as Document, 'customer.customer_id'), customer_email_ciphertext: protectedValue.ciphertext, parse_errors: ['purchase_datetime: not an ISO 8601 date and time with an offset: "вчера"'] },
         { source_id: 'k-no-items', purchase_datetime: `${String(documents.purchases[0]?.purchase_datetime).slice(0, 19).replace('T', ' ')}.000`, total: String(documents.purchases[0]?.total_amount), item_count: null, customer_id: null, customer_email_ciphertext: null, parse_errors: [] },
+        { source_id: 'k-surrogates', purchase_datetime: null, total: String(documents.purchases[0]?.total_amount), item_count: (documents.purchases[0]?.items as unknown[]).length, customer_id: getPath(documents.purchases[0] as Document, 'customer.customer_id'), customer_email_ciphertext: protectedValue.ciphertext, parse_errors: [`purchase_datetime: not an ISO 8601 date and time with an offset: "${'x'.repeat(55)}…`] },
       ]);
+      const [surrogates] = await clickhouse.query<{ store_name: string }>("SELECT store_name FROM piccha_raw.purchases WHERE kafka_topic = {topic:String} AND source_id = 'k-surrogates'", { topic: flow.topics.entities.purchases });
+      expect(surrogates?.store_name).toBe('Пикча \ufffd');
     });
   });
 

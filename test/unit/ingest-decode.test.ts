@@ -122,6 +122,26 @@ describe('decode: one message → RAW rows', () => {
     }
   });
 
+  it('writes only text ClickHouse can read: an escaped lone surrogate half becomes U+FFFD, and an error never cuts an emoji in two', () => {
+    const emojis = `${'x'.repeat(55)}😀😀`;
+    const kept = JSON.stringify(envelope({ ...purchase, store: { ...purchase.store, store_name: 'Пикча \ud800' }, purchase_datetime: emojis }));
+    // JSON.stringify escapes the lone half, as a producer in any language may send it.
+    expect(kept).toContain('"Пикча \\ud800"');
+    const rejected = JSON.stringify(envelope(purchase, { schema_version: emojis }));
+    const lines = [...decodeLines(record('p.purchases', kept), roles).rows, ...decodeLines(record('p.purchases', rejected), roles).rows];
+    // ClickHouse refuses a whole insert over one lone half, escaped (\ud800) or raw.
+    for (const { line } of lines) {
+      expect(line).not.toMatch(/\\u[dD][89a-fA-F]/);
+      expect(line).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    }
+    const row = decode(record('p.purchases', kept), roles).rows[0]?.row;
+    expect(row?.store_name).toBe('Пикча \ufffd');
+    expect(row?.parse_errors).toContain(`purchase_datetime: not an ISO 8601 date and time with an offset: "${'x'.repeat(55)}…`);
+    const refusal = decode(record('p.purchases', rejected), roles);
+    expect(refusal.rejected).toBe('unknown_schema_version');
+    expect(refusal.rows[0]?.row.error).toBe(`unknown schema_version "${'x'.repeat(55)}…; this ingest reads 1`);
+  });
+
   it('never stores plaintext PII: the value is removed from the rejected payload', () => {
     const decoded = decode(record('p.purchases', envelope({ ...purchase, customer: { ...purchase.customer, phone: '+79161234567' } })), roles);
     expect(decoded.rejected).toBe('plaintext_pii');

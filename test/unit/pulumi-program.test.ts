@@ -12,7 +12,12 @@ import { copyProject, declaredSettings, runProgram, type MockedResource, type Pr
 const TELEGRAM = { telegramBotToken: '123456:telegram-token-for-tests', telegramChatId: '-100987654321' };
 const CONTAINER = 'docker:index/container:Container';
 const SERVICES = ['mongodb', 'kafka', 'clickhouse', 'grafana'] as const;
+type Service = (typeof SERVICES)[number];
 const JOBS = ['migrate', 'generate-and-load', 'produce', 'ingest-1'] as const;
+/** A release number, as a pin must be: 8.0.15, 26.8.13.2; never a line (26.8) or latest. */
+const RELEASE_TAG = /:\d+\.\d+\.\d+(\.\d+)?$/;
+/** What a RandomPassword resolves to under the mocks (test/helpers/pulumi-mock-runner.ts). */
+const GENERATED_PASSWORD = /^pw-[0-9a-f]{24}$/;
 const images = JSON.parse(readFileSync(join(projectRoot(), 'infra', 'images.json'), 'utf8')) as Record<string, string>;
 
 function find(run: ProgramRun, type: string, name: string): MockedResource {
@@ -21,6 +26,8 @@ function find(run: ProgramRun, type: string, name: string): MockedResource {
   return found;
 }
 const container = (run: ProgramRun, name: string) => find(run, CONTAINER, name);
+/** The resources a component made: their URNs name the component's type as their parent. */
+const childrenOf = (run: ProgramRun, component: string, type: string) => run.resources.filter((resource) => resource.type === type && resource.urn.includes(`::piccha:infra:${component}$${type}::`));
 
 /** A value with secrets unwrapped, for reading. */
 function reveal(value: unknown): unknown {
@@ -67,7 +74,111 @@ beforeAll(async () => {
   expect(run.error, 'the program ran').toBeUndefined();
 }, 60_000);
 
-describe('stack settings', () => {
+/** The rules every service component keeps, each its own test inside the component's describe. */
+function serviceRules(component: string, name: Service, imageKey: string): void {
+  it('runs one container, parented to the component', () => {
+    const containers = childrenOf(run, component, CONTAINER);
+    expect(containers.map((c) => c.name), `containers of piccha:infra:${component}`).toEqual([name]);
+  });
+
+  it(`pulls the image pinned in infra/images.json ("${imageKey}") at a full release number, never latest`, () => {
+    const [image] = childrenOf(run, component, 'docker:index/remoteImage:RemoteImage');
+    expect(image, `the RemoteImage of piccha:infra:${component}`).toBeDefined();
+    if (image === undefined) return;
+    expect(image.inputs.name, image.urn).toBe(images[imageKey]);
+    expect(String(image.inputs.name), image.urn).toMatch(RELEASE_TAG);
+    expect(image.inputs.keepLocally, `${image.urn}: pulumi destroy removes the pulled image`).toBe(false);
+  });
+
+  it('joins the stack network under its alias', () => {
+    const network = find(run, 'docker:index/network:Network', 'network');
+    const service = container(run, name);
+    expect(service.inputs.networksAdvanced, service.urn).toEqual([{ name: network.inputs.name, aliases: [name] }]);
+  });
+
+  it('publishes one port, bound to 127.0.0.1', () => {
+    const service = container(run, name);
+    const ports = (service.inputs.ports as { ip?: string }[] | undefined) ?? [];
+    expect(ports.map((port) => port.ip), service.urn).toEqual(['127.0.0.1']);
+  });
+
+  it('has a health check, and Pulumi waits until it is healthy', () => {
+    const service = container(run, name);
+    expect((service.inputs.healthcheck as { tests: string[] } | undefined)?.tests.length ?? 0, service.urn).toBeGreaterThan(1);
+    expect(service.inputs.wait, service.urn).toBe(true);
+  });
+
+  it('restarts unless stopped', () => {
+    const service = container(run, name);
+    expect(service.inputs.restart, service.urn).toBe('unless-stopped');
+  });
+
+  it('keeps its data in a named volume that pulumi destroy removes by default', () => {
+    const volumes = childrenOf(run, component, 'docker:index/volume:Volume');
+    expect(volumes.map((v) => v.inputs.name), `volumes of piccha:infra:${component}`).toEqual([`piccha-dev-${name}`]);
+    for (const volume of volumes) expect(volume.retainOnDelete, volume.urn).toBe(false);
+    const mounts = (container(run, name).inputs.volumes as { volumeName: string }[] | undefined) ?? [];
+    expect(mounts.map((m) => m.volumeName), container(run, name).urn).toEqual([`piccha-dev-${name}`]);
+  });
+}
+
+/** The rules every pipeline job keeps. */
+function jobRules(job: string): void {
+  it('runs one container of the pipeline image, parented to its PipelineJob component', () => {
+    const component = find(run, 'piccha:infra:PipelineJob', job);
+    const each = container(run, job);
+    expect(each.urn, component.urn).toContain('::piccha:infra:PipelineJob$docker:index/container:Container::');
+    expect(each.inputs.image, each.urn).toBe(find(run, 'docker:index/image:Image', 'pipeline-image').inputs.imageName);
+  });
+
+  it('joins the stack network and publishes nothing', () => {
+    const each = container(run, job);
+    const network = find(run, 'docker:index/network:Network', 'network');
+    expect(each.inputs.networksAdvanced, each.urn).toEqual([{ name: network.inputs.name }]);
+    expect(each.inputs.ports, each.urn).toBeUndefined();
+  });
+}
+
+function oneShotRule(job: string): void {
+  it('runs once and attached, so that pulumi up waits for its exit code', () => {
+    const each = container(run, job);
+    expect(each.inputs, each.urn).toMatchObject({ restart: 'no', attach: true, mustRun: false });
+  });
+}
+
+function longRunningRule(job: string): void {
+  it('restarts unless stopped, and gets 30 s to finish its batch on SIGTERM', () => {
+    const each = container(run, job);
+    expect(each.inputs, each.urn).toMatchObject({ restart: 'unless-stopped', stopSignal: 'SIGTERM', stopTimeout: 30 });
+  });
+}
+
+/** `job` waits for `before` and is created after it finished (for a service: after it was healthy). */
+function expectAfter(of: ProgramRun, job: string, before: string): void {
+  const later = container(of, job);
+  const earlier = container(of, before);
+  expect(later.dependencies, `${later.urn} waits for ${earlier.urn}`).toContain(earlier.urn);
+  expect(later.started, `${later.urn} is created after ${earlier.urn} finished`).toBeGreaterThan(earlier.finished);
+}
+
+/** The job reaches ClickHouse by alias and port, as the user the server was created with. */
+function expectClickHouseConnection(job: string): void {
+  const each = container(run, job);
+  const env = envOf(each);
+  const server = envOf(container(run, 'clickhouse'));
+  expect(env.CLICKHOUSE_URL, each.urn).toBe('http://clickhouse:8123');
+  expect({ user: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, database: env.CLICKHOUSE_DATABASE }, each.urn).toEqual({ user: server.CLICKHOUSE_USER, password: server.CLICKHOUSE_PASSWORD, database: server.CLICKHOUSE_DB });
+}
+
+/** The job reaches MongoDB by alias and port, with the root password. */
+function expectMongoConnection(job: string): void {
+  const each = container(run, job);
+  const password = envOf(container(run, 'mongodb')).MONGO_INITDB_ROOT_PASSWORD ?? '';
+  expect(password.length).toBeGreaterThan(0);
+  expect(envOf(each).MONGO_URL, each.urn).toContain(`:${password}@mongodb:27017/`);
+}
+
+describe('stack settings (Pulumi.yaml, infra/stack/settings.ts)', () => {
   it('Pulumi.yaml declares exactly the settings infra/stack/settings.ts reads, each with a type and description', () => {
     const declared = declaredSettings();
     expect(Object.keys(declared).sort()).toEqual([...SETTING_NAMES].sort());
@@ -101,7 +212,7 @@ describe('stack settings', () => {
   }, 60_000);
 });
 
-describe('every service and job', () => {
+describe('the program (infra/index.ts)', () => {
   it('has one component per service and per job', () => {
     const components = run.resources.filter((resource) => resource.type.startsWith('piccha:infra:')).map((resource) => `${resource.type}::${resource.name}`);
     expect(components.sort()).toEqual(
@@ -119,20 +230,310 @@ describe('every service and job', () => {
     }
   });
 
-  it('runs a container for each service and each job', () => {
-    for (const name of [...SERVICES, ...JOBS]) expect(container(run, name).urn).toContain(name);
-  });
-
-  it('runs the alert evaluator only when Grafana alerting is off', async () => {
-    expect(run.resources.some((r) => r.name === 'alert-evaluator')).toBe(false);
-    const off = await runProgram({ config: { ...TELEGRAM, grafanaAlerting: 'false' } });
-    const evaluator = container(off, 'alert-evaluator');
-    expect(evaluator.inputs.command, evaluator.urn).toEqual(['alerts', 'check', '--watch']);
-    expect(envOf(evaluator), evaluator.urn).toMatchObject({ TELEGRAM_BOT_TOKEN: TELEGRAM.telegramBotToken, TELEGRAM_CHAT_ID: TELEGRAM.telegramChatId, CLICKHOUSE_URL: 'http://clickhouse:8123' });
-    expect(envOf(container(off, 'grafana')).GF_UNIFIED_ALERTING_ENABLED).toBe('false');
+  it('binds the services to another address only when configured to', async () => {
+    const open = await runProgram({ config: { ...TELEGRAM, bindAddress: '0.0.0.0' } });
+    for (const name of SERVICES) {
+      const service = container(open, name);
+      expect((service.inputs.ports as { ip: string }[])[0]?.ip, service.urn).toBe('0.0.0.0');
+    }
   }, 60_000);
 
-  it('runs as many ingest containers as configured, in one consumer group', async () => {
+  it('keeps every volume, and nothing else, on destroy when retainVolumes is set', async () => {
+    const kept = await runProgram({ config: { ...TELEGRAM, retainVolumes: 'true' } });
+    const keptVolumes = kept.resources.filter((r) => r.type === 'docker:index/volume:Volume');
+    expect(keptVolumes).toHaveLength(SERVICES.length);
+    for (const volume of keptVolumes) expect(volume.retainOnDelete, volume.urn).toBe(true);
+    for (const other of kept.resources.filter((r) => r.type !== 'docker:index/volume:Volume')) expect(other.retainOnDelete, other.urn).toBe(false);
+  }, 60_000);
+
+  it('uses existing services instead of containers when configured, and points the jobs there', async () => {
+    const existing = await runProgram({
+      config: { ...TELEGRAM, mongoUrl: 'mongodb://ops:mongo-secret@mongo.internal:27017/', kafkaBrokers: 'k1.internal:9092,k2.internal:9092', clickhouseUrl: 'https://ch.internal:8443', clickhousePassword: 'ch-secret' },
+    });
+    expect(existing.error).toBeUndefined();
+    for (const name of ['mongodb', 'kafka', 'clickhouse']) expect(existing.resources.some((r) => r.type === CONTAINER && r.name === name), name).toBe(false);
+    const produce = container(existing, 'produce');
+    expect(envOf(produce), produce.urn).toMatchObject({ MONGO_URL: 'mongodb://ops:mongo-secret@mongo.internal:27017/', KAFKA_BROKERS: 'k1.internal:9092,k2.internal:9092' });
+    const ingest = container(existing, 'ingest-1');
+    expect(envOf(ingest), ingest.urn).toMatchObject({ CLICKHOUSE_URL: 'https://ch.internal:8443', CLICKHOUSE_PASSWORD: 'ch-secret' });
+    expect(existing.outputs.mongoUrl).toEqual({ value: 'mongodb://ops@mongo.internal:27017/', secret: false });
+    for (const resource of existing.resources) {
+      for (const secret of ['mongo-secret', 'ch-secret']) expect(plaintextUses(resource.inputs, secret, resource.urn), resource.urn).toEqual([]);
+    }
+  }, 60_000);
+});
+
+describe('Network component', () => {
+  it('creates one Docker network, parented to the component', () => {
+    const networks = run.resources.filter((r) => r.type === 'docker:index/network:Network');
+    expect(networks.map((n) => n.urn)).toEqual([expect.stringContaining('::piccha:infra:Network$docker:index/network:Network::network')]);
+  });
+
+  it('puts every container of the stack on it', () => {
+    const network = find(run, 'docker:index/network:Network', 'network');
+    for (const each of run.resources.filter((r) => r.type === CONTAINER)) {
+      const networks = each.inputs.networksAdvanced as { name: string }[];
+      expect(networks.map((n) => n.name), each.urn).toEqual([network.inputs.name]);
+    }
+  });
+});
+
+describe('MongoDb component', () => {
+  serviceRules('MongoDb', 'mongodb', 'mongodb');
+
+  it('turns authentication on with a generated root password', () => {
+    const mongodb = container(run, 'mongodb');
+    const env = envOf(mongodb);
+    const generated = find(run, 'random:index/randomPassword:RandomPassword', 'mongodb-root-password');
+    expect(generated.urn).toContain('::piccha:infra:MongoDb$');
+    expect(generated.inputs.length, generated.urn).toBeGreaterThanOrEqual(32);
+    expect(env.MONGO_INITDB_ROOT_USERNAME, mongodb.urn).toBe('piccha_root');
+    expect(env.MONGO_INITDB_ROOT_PASSWORD, mongodb.urn).toMatch(GENERATED_PASSWORD);
+  });
+
+  it('follows the configured host port', async () => {
+    const moved = await runProgram({ config: { ...TELEGRAM, mongoPort: '27018' } });
+    const mongodb = container(moved, 'mongodb');
+    expect((mongodb.inputs.ports as { internal: number; external: number }[])[0], mongodb.urn).toMatchObject({ internal: 27017, external: 27018 });
+    expect(moved.outputs.mongoUrl?.value).toBe('mongodb://piccha_root@127.0.0.1:27018/?authSource=admin');
+  }, 60_000);
+});
+
+describe('Kafka component', () => {
+  serviceRules('Kafka', 'kafka', 'kafka');
+
+  it('runs Kafka 4.x from the official Apache image', () => {
+    expect(images.kafka).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
+  });
+
+  it('runs one KRaft node, broker and controller, with no ZooKeeper', () => {
+    const kafka = container(run, 'kafka');
+    const env = envOf(kafka);
+    expect(env.KAFKA_PROCESS_ROLES, kafka.urn).toBe('broker,controller');
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS, kafka.urn).toBe('1@kafka:9093');
+    expect(env.CLUSTER_ID, kafka.urn).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Object.keys(env).filter((name) => name.includes('ZOOKEEPER')), kafka.urn).toEqual([]);
+  });
+
+  it('advertises the internal listener to containers and the host one to the host', () => {
+    const kafka = container(run, 'kafka');
+    expect(envOf(kafka).KAFKA_ADVERTISED_LISTENERS, kafka.urn).toBe('INTERNAL://kafka:19092,EXTERNAL://127.0.0.1:9092');
+  });
+
+  it('advertises the configured host port', async () => {
+    const moved = await runProgram({ config: { ...TELEGRAM, kafkaPort: '19093' } });
+    const kafka = container(moved, 'kafka');
+    expect(envOf(kafka).KAFKA_ADVERTISED_LISTENERS, kafka.urn).toBe('INTERNAL://kafka:19092,EXTERNAL://127.0.0.1:19093');
+    expect(moved.outputs.kafkaBootstrap?.value).toBe('127.0.0.1:19093');
+  }, 60_000);
+});
+
+describe('ClickHouse component', () => {
+  serviceRules('ClickHouse', 'clickhouse', 'clickhouse');
+
+  it('pins a release of an LTS line (ClickHouse cuts one each March and August: YY.3, YY.8)', () => {
+    const minor = /^clickhouse\/clickhouse-server:\d+\.(\d+)\.\d+\.\d+$/.exec(images.clickhouse ?? '')?.[1];
+    expect(['3', '8'], images.clickhouse).toContain(minor);
+  });
+
+  it('replaces the passwordless default user with one user and a generated password', () => {
+    const clickhouse = container(run, 'clickhouse');
+    const env = envOf(clickhouse);
+    expect(env.CLICKHOUSE_USER, clickhouse.urn).toBe('piccha');
+    expect(env.CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT, clickhouse.urn).toBe('0');
+    const generated = find(run, 'random:index/randomPassword:RandomPassword', 'clickhouse-password');
+    expect(generated.urn).toContain('::piccha:infra:ClickHouse$');
+    expect(generated.inputs.length, generated.urn).toBeGreaterThanOrEqual(32);
+    expect(env.CLICKHOUSE_PASSWORD, clickhouse.urn).toMatch(GENERATED_PASSWORD);
+  });
+
+  it('uploads its configuration from the repository (infra/clickhouse)', () => {
+    const clickhouse = container(run, 'clickhouse');
+    const expected = ['config.d/piccha.xml', 'users.d/piccha.xml'].map((path) => ({ file: `/etc/clickhouse-server/${path}`, content: readFileSync(join(projectRoot(), 'infra', 'clickhouse', path), 'utf8') }));
+    expect(clickhouse.inputs.uploads, clickhouse.urn).toEqual(expected);
+  });
+
+  it("keeps the seed's open-files limit", () => {
+    const clickhouse = container(run, 'clickhouse');
+    expect(clickhouse.inputs.ulimits, clickhouse.urn).toEqual([{ name: 'nofile', soft: 262144, hard: 262144 }]);
+  });
+
+  it('follows the configured host port', async () => {
+    const moved = await runProgram({ config: { ...TELEGRAM, clickhouseHttpPort: '18123' } });
+    const clickhouse = container(moved, 'clickhouse');
+    expect((clickhouse.inputs.ports as { internal: number; external: number }[])[0], clickhouse.urn).toMatchObject({ internal: 8123, external: 18123 });
+    expect(moved.outputs.clickhouseHttpUrl?.value).toBe('http://127.0.0.1:18123');
+  }, 60_000);
+});
+
+describe('Grafana component', () => {
+  serviceRules('Grafana', 'grafana', 'grafana');
+
+  it('installs the ClickHouse plugin at the version pinned in infra/images.json', () => {
+    const grafana = container(run, 'grafana');
+    expect(images.grafanaClickhousePlugin).toMatch(/^grafana-clickhouse-datasource@\d+\.\d+\.\d+$/);
+    expect(envOf(grafana).GF_PLUGINS_PREINSTALL_SYNC, grafana.urn).toBe(images.grafanaClickhousePlugin);
+  });
+
+  it('gets a generated admin password and has sign-up off', () => {
+    const grafana = container(run, 'grafana');
+    const env = envOf(grafana);
+    const generated = find(run, 'random:index/randomPassword:RandomPassword', 'grafana-admin-password');
+    expect(generated.urn).toContain('::piccha:infra:Grafana$');
+    expect(generated.inputs.length, generated.urn).toBeGreaterThanOrEqual(24);
+    expect(env.GF_SECURITY_ADMIN_PASSWORD, grafana.urn).toMatch(GENERATED_PASSWORD);
+    expect(env.GF_USERS_ALLOW_SIGN_UP, grafana.urn).toBe('false');
+  });
+
+  it('uploads exactly the files dashboards/build.ts builds, under the provisioning root', () => {
+    const grafana = container(run, 'grafana');
+    const expected = buildProvisioning({ ...DEFAULT_BUILD_SETTINGS, clickhouse: { host: 'clickhouse', port: 8123, protocol: 'http', secure: false, database: 'piccha', user: 'piccha', passwordFrom: '${CLICKHOUSE_PASSWORD}' } });
+    const uploads = grafana.inputs.uploads as { file: string; content: string }[];
+    expect(uploads.map((u) => ({ path: u.file.replace('/etc/grafana/provisioning/', ''), content: u.content })).sort((a, b) => a.path.localeCompare(b.path)), grafana.urn).toEqual(
+      expected.map((f) => ({ path: f.path, content: f.content })).sort((a, b) => a.path.localeCompare(b.path)),
+    );
+  });
+
+  it('references the ClickHouse password by environment variable, and gets that variable as a secret', () => {
+    const grafana = container(run, 'grafana');
+    const uploads = grafana.inputs.uploads as { content: string }[];
+    const password = envOf(container(run, 'clickhouse')).CLICKHOUSE_PASSWORD ?? '';
+    expect(uploads.some((u) => u.content.includes('${CLICKHOUSE_PASSWORD}')), grafana.urn).toBe(true);
+    expect(uploads.some((u) => u.content.includes(password)), grafana.urn).toBe(false);
+    expect(envOf(grafana).CLICKHOUSE_PASSWORD, grafana.urn).toBe(password);
+    expect(grafana.inputs.envs, grafana.urn).toHaveProperty('$secret');
+  });
+
+  it('gets the Telegram settings from secret configuration', () => {
+    const grafana = container(run, 'grafana');
+    expect(envOf(grafana), grafana.urn).toMatchObject({ TELEGRAM_BOT_TOKEN: TELEGRAM.telegramBotToken, TELEGRAM_CHAT_ID: TELEGRAM.telegramChatId });
+  });
+
+  it('keeps its own alerting on unless configured off', async () => {
+    expect(envOf(container(run, 'grafana')).GF_UNIFIED_ALERTING_ENABLED, container(run, 'grafana').urn).toBe('true');
+    const off = await runProgram({ config: { ...TELEGRAM, grafanaAlerting: 'false' } });
+    expect(envOf(container(off, 'grafana')).GF_UNIFIED_ALERTING_ENABLED, container(off, 'grafana').urn).toBe('false');
+  }, 60_000);
+
+  it("derives each dashboard's URL from the uid and title in its provisioned JSON", () => {
+    const files = [
+      { path: 'dashboards/piccha.yaml', content: 'apiVersion: 1\n' },
+      { path: 'dashboards/sales/sales.json', content: JSON.stringify({ uid: 'sales', title: 'Продажи' }) },
+      { path: 'datasources/clickhouse.yaml', content: 'apiVersion: 1\n' },
+    ];
+    expect(dashboardUrls('http://127.0.0.1:3000', files)).toEqual({ Продажи: 'http://127.0.0.1:3000/d/sales' });
+    expect(() => dashboardUrls('http://127.0.0.1:3000', [{ path: 'dashboards/x.json', content: '{}' }])).toThrow(/dashboards\/x.json has no uid or title/);
+  });
+
+  it('follows the configured host port', async () => {
+    const moved = await runProgram({ config: { ...TELEGRAM, grafanaPort: '13000' } });
+    const grafana = container(moved, 'grafana');
+    expect((grafana.inputs.ports as { internal: number; external: number }[])[0], grafana.urn).toMatchObject({ internal: 3000, external: 13000 });
+    expect(moved.outputs.grafanaUrl?.value).toBe('http://127.0.0.1:13000');
+  }, 60_000);
+});
+
+describe('PipelineImage component', () => {
+  it('builds the image from the repository Dockerfile, tagged by content', () => {
+    const image = find(run, 'docker:index/image:Image', 'pipeline-image');
+    expect(image.urn).toContain('::piccha:infra:PipelineImage$docker:index/image:Image::');
+    expect(image.inputs.imageName, image.urn).toMatch(/^piccha-pipeline:[0-9a-f]{16}$/);
+    // Pulumi runs the program in the project folder; the runner does too.
+    expect(image.inputs.build, image.urn).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+  });
+});
+
+describe('PiiKeys component', () => {
+  it('generates both keys from 32 random bytes each, parented to the component', () => {
+    const keys = run.resources.filter((r) => r.type === 'random:index/randomBytes:RandomBytes');
+    expect(keys.map((k) => k.name).sort()).toEqual(['pii-keys-encryption', 'pii-keys-index']);
+    for (const key of keys) {
+      expect(key.urn).toContain('::piccha:infra:PiiKeys$');
+      expect(key.inputs.length, key.urn).toBe(32);
+    }
+  });
+
+  it('gives the keys to produce alone, in the format the pipeline reads', () => {
+    for (const name of [...SERVICES, ...JOBS]) {
+      const each = container(run, name);
+      const env = envOf(each);
+      if (name === 'produce') {
+        expect(env.PICCHA_PII_KEYS, each.urn).toMatch(/^pulumi1:[A-Za-z0-9_-]{43}$/);
+        expect(env.PICCHA_PII_INDEX_KEY, each.urn).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      } else {
+        expect(env.PICCHA_PII_KEYS, each.urn).toBeUndefined();
+        expect(env.PICCHA_PII_INDEX_KEY, each.urn).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('PipelineJob migrate', () => {
+  jobRules('migrate');
+  oneShotRule('migrate');
+
+  it('runs after ClickHouse is healthy', () => {
+    expectAfter(run, 'migrate', 'clickhouse');
+  });
+
+  it('connects to ClickHouse by alias and port, as the user the server was created with', () => {
+    expectClickHouseConnection('migrate');
+  });
+
+  it('stops the deployment, without starting ingest, when it fails', async () => {
+    const failed = await runProgram({ config: TELEGRAM, exitCodes: { migrate: 1 } });
+    expect(failed.error).toMatch(/job migrate exited with code 1/);
+    expect(failed.resources.filter((r) => r.type === CONTAINER && r.name.startsWith('ingest')).map((r) => r.urn)).toEqual([]);
+  }, 60_000);
+});
+
+describe('PipelineJob generate-and-load', () => {
+  jobRules('generate-and-load');
+  oneShotRule('generate-and-load');
+
+  it('runs after MongoDB is healthy', () => {
+    expectAfter(run, 'generate-and-load', 'mongodb');
+  });
+
+  it('writes to MongoDB by alias and port, with the root password', () => {
+    const job = container(run, 'generate-and-load');
+    expectMongoConnection('generate-and-load');
+    expect(envOf(job).MONGO_DB, job.urn).toBe('piccha_db');
+  });
+});
+
+describe('PipelineJob produce', () => {
+  jobRules('produce');
+  longRunningRule('produce');
+
+  for (const before of ['kafka', 'mongodb', 'generate-and-load']) {
+    it(`starts only after ${before} ${before === 'generate-and-load' ? 'has loaded the data' : 'is healthy'}`, () => {
+      expectAfter(run, 'produce', before);
+    });
+  }
+
+  it('reads MongoDB with the root password and writes to Kafka, by alias and port', () => {
+    const produce = container(run, 'produce');
+    expectMongoConnection('produce');
+    expect(envOf(produce).KAFKA_BROKERS, produce.urn).toBe('kafka:19092');
+  });
+});
+
+describe('PipelineJob ingest', () => {
+  jobRules('ingest-1');
+  longRunningRule('ingest-1');
+
+  it('starts only after migrate has finished', () => {
+    expectAfter(run, 'ingest-1', 'migrate');
+  });
+
+  it('reads Kafka and writes to ClickHouse by alias and port, as the user the server was created with', () => {
+    const ingest = container(run, 'ingest-1');
+    expect(envOf(ingest).KAFKA_BROKERS, ingest.urn).toBe('kafka:19092');
+    expectClickHouseConnection('ingest-1');
+  });
+
+  it('runs as many containers as configured, in one consumer group', async () => {
     const three = await runProgram({ config: { ...TELEGRAM, ingestReplicas: '3', ingestGroup: 'ingest-test' } });
     const ingest = three.resources.filter((r) => r.type === CONTAINER && r.name.startsWith('ingest-'));
     expect(ingest.map((r) => r.name).sort()).toEqual(['ingest-1', 'ingest-2', 'ingest-3']);
@@ -140,210 +541,40 @@ describe('every service and job', () => {
   }, 60_000);
 });
 
-describe('images', () => {
-  it('pulls each service image at the version pinned in infra/images.json, never latest', () => {
-    const pulled = run.resources.filter((r) => r.type === 'docker:index/remoteImage:RemoteImage');
-    expect(pulled.map((r) => r.inputs.name).sort()).toEqual([images.mongodb, images.kafka, images.clickhouse, images.grafana].sort());
-    for (const image of pulled) expect(String(image.inputs.name), image.urn).toMatch(/:(\d+\.)+\d+$|:\d+\.\d+$/);
+describe('PipelineJob alert-evaluator', () => {
+  it('does not run while Grafana evaluates the alert rules itself', () => {
+    expect(run.resources.filter((r) => r.name === 'alert-evaluator').map((r) => r.urn)).toEqual([]);
   });
 
-  it('runs Kafka 4.x from the official Apache image, as one KRaft node', () => {
-    expect(images.kafka).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
-    const env = envOf(container(run, 'kafka'));
-    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093');
-    expect(env.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
-  });
-
-  it('removes pulled images on destroy with the rest of the stack', () => {
-    for (const image of run.resources.filter((r) => r.type === 'docker:index/remoteImage:RemoteImage')) expect(image.inputs.keepLocally, image.urn).toBe(false);
-  });
-
-  it('installs the pinned ClickHouse plugin into Grafana', () => {
-    expect(envOf(container(run, 'grafana')).GF_PLUGINS_PREINSTALL_SYNC).toBe(images.grafanaClickhousePlugin);
-    expect(images.grafanaClickhousePlugin).toMatch(/^grafana-clickhouse-datasource@\d+\.\d+\.\d+$/);
-  });
-
-  it('builds the pipeline image from the repository Dockerfile and runs every job from it', () => {
-    const image = find(run, 'docker:index/image:Image', 'pipeline-image');
-    expect(image.inputs.imageName, image.urn).toMatch(/^piccha-pipeline:[0-9a-f]{16}$/);
-    // Pulumi runs the program in the project folder; the runner does too.
-    expect(image.inputs.build, image.urn).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
-    for (const job of JOBS) expect(container(run, job).inputs.image, job).toBe(image.inputs.imageName);
-  });
-});
-
-describe('network and ports', () => {
-  it('puts every container on the stack network, services under their alias', () => {
-    const network = find(run, 'docker:index/network:Network', 'network');
-    for (const each of run.resources.filter((r) => r.type === CONTAINER)) {
-      const networks = each.inputs.networksAdvanced as { name: string; aliases?: string[] }[];
-      expect(networks.map((n) => n.name), each.urn).toEqual([network.inputs.name]);
-      if ((SERVICES as readonly string[]).includes(each.name)) expect(networks[0]?.aliases, each.urn).toEqual([each.name]);
-    }
-  });
-
-  it('binds every published port to 127.0.0.1', () => {
-    const published = run.resources.filter((r) => r.type === CONTAINER).flatMap((r) => ((r.inputs.ports as { ip?: string }[] | undefined) ?? []).map((port) => ({ urn: r.urn, port })));
-    expect(published.length).toBe(SERVICES.length);
-    for (const { urn, port } of published) expect(port.ip, urn).toBe('127.0.0.1');
-  });
-
-  it('publishes nothing from the jobs', () => {
-    for (const job of JOBS) expect(container(run, job).inputs.ports, job).toBeUndefined();
-  });
-
-  it('binds to another address only when configured to', async () => {
-    const open = await runProgram({ config: { ...TELEGRAM, bindAddress: '0.0.0.0' } });
-    for (const name of SERVICES) expect((container(open, name).inputs.ports as { ip: string }[])[0]?.ip, name).toBe('0.0.0.0');
+  it('runs when Grafana alerting is off, with ClickHouse and the Telegram settings', async () => {
+    const off = await runProgram({ config: { ...TELEGRAM, grafanaAlerting: 'false' } });
+    const evaluator = container(off, 'alert-evaluator');
+    expect(evaluator.urn).toContain('::piccha:infra:PipelineJob$docker:index/container:Container::');
+    expect(evaluator.inputs.command, evaluator.urn).toEqual(['alerts', 'check', '--watch']);
+    expect(envOf(evaluator), evaluator.urn).toMatchObject({ TELEGRAM_BOT_TOKEN: TELEGRAM.telegramBotToken, TELEGRAM_CHAT_ID: TELEGRAM.telegramChatId, CLICKHOUSE_URL: 'http://clickhouse:8123' });
+    expect(evaluator.inputs.restart, evaluator.urn).toBe('unless-stopped');
   }, 60_000);
 });
 
-describe('ClickHouse server', () => {
-  it('uploads its configuration from the repository (infra/clickhouse)', () => {
-    const uploads = container(run, 'clickhouse').inputs.uploads as { file: string; content: string }[];
-    const expected = ['config.d/piccha.xml', 'users.d/piccha.xml'].map((path) => ({ file: `/etc/clickhouse-server/${path}`, content: readFileSync(join(projectRoot(), 'infra', 'clickhouse', path), 'utf8') }));
-    expect(uploads).toEqual(expected);
-  });
-
-  it("keeps the seed's open-files limit", () => {
-    expect(container(run, 'clickhouse').inputs.ulimits).toEqual([{ name: 'nofile', soft: 262144, hard: 262144 }]);
-  });
-});
-
 describe('stack outputs', () => {
-  it('exports the Grafana, ClickHouse, Kafka and MongoDB addresses a user opens', () => {
+  it('exports the Grafana, ClickHouse, Kafka and MongoDB addresses a user opens, the MongoDB one without its password', () => {
     expect(run.outputs.grafanaUrl?.value).toBe('http://127.0.0.1:3000');
     expect(run.outputs.clickhouseHttpUrl?.value).toBe('http://127.0.0.1:8123');
     expect(run.outputs.kafkaBootstrap?.value).toBe('127.0.0.1:9092');
     expect(run.outputs.mongoUrl?.value).toBe('mongodb://piccha_root@127.0.0.1:27017/?authSource=admin');
-    // One URL per dashboard the provisioning holds, from its own uid and title.
+  });
+
+  it('exports one URL per provisioned dashboard, from its own uid and title', () => {
     const dashboards = buildProvisioning(DEFAULT_BUILD_SETTINGS).filter((file) => file.path.endsWith('.json')).map((file) => JSON.parse(file.content) as { uid: string; title: string });
     expect(dashboards.length).toBeGreaterThan(0);
     expect(run.outputs.dashboardUrls?.value).toEqual(Object.fromEntries(dashboards.map((dashboard) => [dashboard.title, `http://127.0.0.1:3000/d/${dashboard.uid}`])));
   });
-
-  it("follows the configured host ports", async () => {
-    const moved = await runProgram({ config: { ...TELEGRAM, grafanaPort: '13000', clickhouseHttpPort: '18123', kafkaPort: '19093', mongoPort: '27018' } });
-    expect([moved.outputs.grafanaUrl?.value, moved.outputs.clickhouseHttpUrl?.value, moved.outputs.kafkaBootstrap?.value]).toEqual(['http://127.0.0.1:13000', 'http://127.0.0.1:18123', '127.0.0.1:19093']);
-    expect(envOf(container(moved, 'kafka')).KAFKA_ADVERTISED_LISTENERS).toBe('INTERNAL://kafka:19092,EXTERNAL://127.0.0.1:19093');
-    expect((container(moved, 'mongodb').inputs.ports as { internal: number; external: number }[])[0]).toMatchObject({ internal: 27017, external: 27018 });
-  }, 60_000);
-});
-
-describe('health and order', () => {
-  it('gives every service a health check and waits for it to be healthy', () => {
-    for (const name of SERVICES) {
-      const service = container(run, name);
-      expect((service.inputs.healthcheck as { tests: string[] }).tests.length, service.urn).toBeGreaterThan(1);
-      expect(service.inputs.wait, service.urn).toBe(true);
-    }
-  });
-
-  it('restarts services and long-running jobs, never one-shot jobs', () => {
-    for (const name of [...SERVICES, 'produce', 'ingest-1']) expect(container(run, name).inputs.restart, name).toBe('unless-stopped');
-    for (const name of ['migrate', 'generate-and-load']) {
-      const job = container(run, name);
-      expect(job.inputs, job.urn).toMatchObject({ restart: 'no', attach: true, mustRun: false });
-    }
-  });
-
-  it('creates ingest only after migrate has finished', () => {
-    const migrate = container(run, 'migrate');
-    const ingest = container(run, 'ingest-1');
-    expect(ingest.dependencies, ingest.urn).toContain(migrate.urn);
-    expect(ingest.started, `${ingest.urn} started after ${migrate.urn} finished`).toBeGreaterThan(migrate.finished);
-  });
-
-  it('creates produce only after Kafka and MongoDB are healthy and the data is loaded', () => {
-    const produce = container(run, 'produce');
-    for (const name of ['kafka', 'mongodb', 'generate-and-load']) {
-      const before = container(run, name);
-      expect(produce.dependencies, `${produce.urn} waits for ${before.urn}`).toContain(before.urn);
-      expect(produce.started, `${produce.urn} after ${before.urn}`).toBeGreaterThan(before.finished);
-    }
-  });
-
-  it('runs migrate after ClickHouse is healthy', () => {
-    expect(container(run, 'migrate').dependencies).toContain(container(run, 'clickhouse').urn);
-  });
-
-  it('stops the deployment without starting ingest when migrate fails', async () => {
-    const failed = await runProgram({ config: TELEGRAM, exitCodes: { migrate: 1 } });
-    expect(failed.error).toMatch(/job migrate exited with code 1/);
-    expect(failed.resources.some((r) => r.type === CONTAINER && r.name.startsWith('ingest'))).toBe(false);
-  }, 60_000);
-});
-
-describe('connections', () => {
-  it('points each job at the services by alias and port', () => {
-    const expected: Record<string, Record<string, RegExp>> = {
-      migrate: { CLICKHOUSE_URL: /^http:\/\/clickhouse:8123$/ },
-      'generate-and-load': { MONGO_URL: /@mongodb:27017\//, MONGO_DB: /^piccha_db$/ },
-      produce: { MONGO_URL: /@mongodb:27017\//, KAFKA_BROKERS: /^kafka:19092$/ },
-      'ingest-1': { KAFKA_BROKERS: /^kafka:19092$/, CLICKHOUSE_URL: /^http:\/\/clickhouse:8123$/ },
-    };
-    for (const [job, variables] of Object.entries(expected)) {
-      const env = envOf(container(run, job));
-      for (const [name, pattern] of Object.entries(variables)) expect(env[name], `${job} ${name}`).toMatch(pattern);
-    }
-  });
-
-  it('gives the jobs the ClickHouse user and password the server was created with', () => {
-    const server = envOf(container(run, 'clickhouse'));
-    for (const job of ['migrate', 'ingest-1']) {
-      const env = envOf(container(run, job));
-      expect({ user: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, database: env.CLICKHOUSE_DATABASE }, job).toEqual({ user: server.CLICKHOUSE_USER, password: server.CLICKHOUSE_PASSWORD, database: server.CLICKHOUSE_DB });
-    }
-  });
-
-  it('gives the MongoDB root password to the jobs that read MongoDB', () => {
-    const password = envOf(container(run, 'mongodb')).MONGO_INITDB_ROOT_PASSWORD ?? '';
-    expect(password.length).toBeGreaterThan(0);
-    for (const job of ['generate-and-load', 'produce']) expect(envOf(container(run, job)).MONGO_URL, job).toContain(`:${password}@mongodb:27017/`);
-  });
-
-  it('advertises the internal Kafka listener to containers and the host one to the host', () => {
-    const env = envOf(container(run, 'kafka'));
-    expect(env.KAFKA_ADVERTISED_LISTENERS).toBe('INTERNAL://kafka:19092,EXTERNAL://127.0.0.1:9092');
-    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    expect(Object.keys(env).some((name) => name.includes('ZOOKEEPER'))).toBe(false);
-  });
-
-  it('gives the PII keys to produce alone, in the format the pipeline reads', () => {
-    for (const name of [...SERVICES, ...JOBS]) {
-      const env = envOf(container(run, name));
-      if (name === 'produce') {
-        expect(env.PICCHA_PII_KEYS, name).toMatch(/^pulumi1:[A-Za-z0-9_-]{43}$/);
-        expect(env.PICCHA_PII_INDEX_KEY, name).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      } else {
-        expect(env.PICCHA_PII_KEYS, name).toBeUndefined();
-        expect(env.PICCHA_PII_INDEX_KEY, name).toBeUndefined();
-      }
-    }
-  });
-
-  it('uses existing services instead of containers when configured', async () => {
-    const existing = await runProgram({
-      config: { ...TELEGRAM, mongoUrl: 'mongodb://ops:mongo-secret@mongo.internal:27017/', kafkaBrokers: 'k1.internal:9092,k2.internal:9092', clickhouseUrl: 'https://ch.internal:8443', clickhousePassword: 'ch-secret' },
-    });
-    expect(existing.error).toBeUndefined();
-    for (const name of ['mongodb', 'kafka', 'clickhouse']) expect(existing.resources.some((r) => r.type === CONTAINER && r.name === name), name).toBe(false);
-    expect(envOf(container(existing, 'produce'))).toMatchObject({ MONGO_URL: 'mongodb://ops:mongo-secret@mongo.internal:27017/', KAFKA_BROKERS: 'k1.internal:9092,k2.internal:9092' });
-    expect(envOf(container(existing, 'ingest-1'))).toMatchObject({ CLICKHOUSE_URL: 'https://ch.internal:8443', CLICKHOUSE_PASSWORD: 'ch-secret' });
-    expect(existing.outputs.mongoUrl).toEqual({ value: 'mongodb://ops@mongo.internal:27017/', secret: false });
-    for (const resource of existing.resources) {
-      for (const secret of ['mongo-secret', 'ch-secret']) expect(plaintextUses(resource.inputs, secret, resource.urn)).toEqual([]);
-    }
-  }, 60_000);
 });
 
 describe('secrets', () => {
   /** Every secret value of the run: generated passwords and keys, and the Telegram settings. */
   function secretsOf(of: ProgramRun): string[] {
-    const generated = of.resources.flatMap((r) => {
-      if (r.type === 'random:index/randomPassword:RandomPassword') return [envOfSecret(of, r.name)];
-      return [];
-    });
+    const generated = of.resources.flatMap((r) => (r.type === 'random:index/randomPassword:RandomPassword' ? [envOfSecret(of, r.name)] : []));
     const produce = envOf(container(of, 'produce'));
     return [...generated, TELEGRAM.telegramBotToken, TELEGRAM.telegramChatId, produce.PICCHA_PII_KEYS ?? '', produce.PICCHA_PII_INDEX_KEY ?? ''].filter((s) => s !== '');
   }
@@ -376,68 +607,6 @@ describe('secrets', () => {
     }
     expect(run.outputs.grafanaAdminPassword?.secret).toBe(true);
     expect(run.outputs.clickhousePassword?.secret).toBe(true);
-  });
-
-  it('never sets a default password: the ClickHouse default user is replaced and Grafana gets a generated admin password', () => {
-    const clickhouse = envOf(container(run, 'clickhouse'));
-    expect(clickhouse.CLICKHOUSE_USER).toBe('piccha');
-    expect(find(run, 'random:index/randomPassword:RandomPassword', 'clickhouse-password').inputs.length).toBeGreaterThanOrEqual(32);
-    const grafana = envOf(container(run, 'grafana'));
-    expect(grafana.GF_SECURITY_ADMIN_PASSWORD).not.toBe('admin');
-    expect(grafana.GF_USERS_ALLOW_SIGN_UP).toBe('false');
-  });
-});
-
-describe('volumes', () => {
-  const volumes = () => run.resources.filter((r) => r.type === 'docker:index/volume:Volume');
-
-  it('gives MongoDB, Kafka, ClickHouse and Grafana a named volume each', () => {
-    expect(volumes().map((v) => v.inputs.name).sort()).toEqual(['piccha-dev-clickhouse', 'piccha-dev-grafana', 'piccha-dev-kafka', 'piccha-dev-mongodb']);
-  });
-
-  it('lets pulumi destroy remove the volumes by default', () => {
-    for (const volume of volumes()) expect(volume.retainOnDelete, volume.urn).toBe(false);
-  });
-
-  it('keeps the volumes on destroy when retainVolumes is set', async () => {
-    const kept = await runProgram({ config: { ...TELEGRAM, retainVolumes: 'true' } });
-    const keptVolumes = kept.resources.filter((r) => r.type === 'docker:index/volume:Volume');
-    expect(keptVolumes).toHaveLength(4);
-    for (const volume of keptVolumes) expect(volume.retainOnDelete, volume.urn).toBe(true);
-    for (const other of kept.resources.filter((r) => r.type !== 'docker:index/volume:Volume')) expect(other.retainOnDelete, other.urn).toBe(false);
-  }, 60_000);
-});
-
-describe('Grafana provisioning', () => {
-  it('uploads exactly the files dashboards/build.ts builds, under the provisioning root', () => {
-    const expected = buildProvisioning({ ...DEFAULT_BUILD_SETTINGS, clickhouse: { host: 'clickhouse', port: 8123, protocol: 'http', secure: false, database: 'piccha', user: 'piccha', passwordFrom: '${CLICKHOUSE_PASSWORD}' } });
-    const uploads = container(run, 'grafana').inputs.uploads as { file: string; content: string }[];
-    expect(uploads.map((u) => ({ path: u.file.replace('/etc/grafana/provisioning/', ''), content: u.content })).sort((a, b) => a.path.localeCompare(b.path))).toEqual(
-      expected.map((f) => ({ path: f.path, content: f.content })).sort((a, b) => a.path.localeCompare(b.path)),
-    );
-  });
-
-  it('references the ClickHouse password by environment variable, and gives Grafana that variable as a secret', () => {
-    const uploads = container(run, 'grafana').inputs.uploads as { content: string }[];
-    const password = envOf(container(run, 'clickhouse')).CLICKHOUSE_PASSWORD ?? '';
-    expect(uploads.some((u) => u.content.includes('${CLICKHOUSE_PASSWORD}'))).toBe(true);
-    expect(uploads.some((u) => u.content.includes(password))).toBe(false);
-    expect(envOf(container(run, 'grafana')).CLICKHOUSE_PASSWORD).toBe(password);
-    expect(container(run, 'grafana').inputs.envs).toHaveProperty('$secret');
-  });
-
-  it("derives each dashboard's URL from the uid and title in its provisioned JSON", () => {
-    const files = [
-      { path: 'dashboards/piccha.yaml', content: 'apiVersion: 1\n' },
-      { path: 'dashboards/sales/sales.json', content: JSON.stringify({ uid: 'sales', title: 'Продажи' }) },
-      { path: 'datasources/clickhouse.yaml', content: 'apiVersion: 1\n' },
-    ];
-    expect(dashboardUrls('http://127.0.0.1:3000', files)).toEqual({ Продажи: 'http://127.0.0.1:3000/d/sales' });
-    expect(() => dashboardUrls('http://127.0.0.1:3000', [{ path: 'dashboards/x.json', content: '{}' }])).toThrow(/dashboards\/x.json has no uid or title/);
-  });
-
-  it('gives Grafana the Telegram settings from secret configuration', () => {
-    expect(envOf(container(run, 'grafana'))).toMatchObject({ TELEGRAM_BOT_TOKEN: TELEGRAM.telegramBotToken, TELEGRAM_CHAT_ID: TELEGRAM.telegramChatId });
   });
 });
 

@@ -2,8 +2,10 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { constants as zlib, createBrotliCompress, createBrotliDecompress, createGunzip, createGzip, createDeflate, createInflate } from 'node:zlib';
+import { CompressedFramesDecoder, compressedFrames } from './block-compression.js';
 import type { Engine, RequestContext, Result } from './engine.js';
 import { ClickHouseException, exception, exceptionBody, fromEngineError, httpStatusOf } from './exceptions.js';
+import { handshakeBlock, isDriverHandshake } from './native-handshake.js';
 import { scanStatement, SqlScanError, type ScannedStatement } from './sql-scan.js';
 
 /** URL parameters the server reads itself; every other one (but `param_*`) is a setting. */
@@ -49,17 +51,23 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** The request body as sent, undone of any Content-Encoding. */
-function decodedBody(request: IncomingMessage): Readable {
+function through(source: Readable, decoder: NodeJS.ReadWriteStream): Readable {
+  const stream = decoder as unknown as Readable;
+  source.on('error', (error) => stream.destroy(error));
+  source.pipe(decoder);
+  return stream;
+}
+
+/** The request body as sent, undone of any Content-Encoding, then of ClickHouse's compressed frames with `decompress=1`. */
+function decodedBody(request: IncomingMessage, framed: boolean): Readable {
   const encoding = (request.headers['content-encoding'] ?? '').toLowerCase().trim();
   const decoders: Record<string, () => NodeJS.ReadWriteStream> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
-  if (encoding === '' || encoding === 'identity') return request;
-  const decoder = decoders[encoding];
-  if (!decoder) throw exception('UNKNOWN_COMPRESSION_METHOD', `Unknown HTTP compression method ${encoding}; this server decodes gzip, deflate and br`);
-  const stream = decoder() as unknown as Readable;
-  request.on('error', (error) => stream.destroy(error));
-  request.pipe(stream as unknown as NodeJS.WritableStream);
-  return stream;
+  const decoder = encoding === '' || encoding === 'identity' ? undefined : decoders[encoding];
+  if (encoding !== '' && encoding !== 'identity' && !decoder) {
+    throw exception('UNKNOWN_COMPRESSION_METHOD', `Unknown HTTP compression method ${encoding}; this server decodes gzip, deflate and br`);
+  }
+  const body = decoder ? through(request, decoder()) : request;
+  return framed ? through(body, new CompressedFramesDecoder()) : body;
 }
 
 /** Statement text was scanned byte for byte (latin1); the engine gets it as the UTF-8 it was. */
@@ -170,17 +178,37 @@ export class HttpInterface {
     response.setHeader('X-ClickHouse-Timezone', this.options.engine.timezone);
   }
 
-  private fail(response: ServerResponse, error: ClickHouseException, queryId: string | undefined): void {
+  /**
+   * Reports `error` as the server does. With compress=1 its text goes in compressed frames, as the
+   * server writes it through the same compressing buffer as a result (clickhouse-go reads it so),
+   * except for a refused login, which comes before that buffer exists (the JDBC driver reads a
+   * 401/403 body as plain text).
+   */
+  private fail(response: ServerResponse, error: ClickHouseException, queryId: string | undefined, framed = false): void {
     if (response.headersSent) {
       response.destroy();
       return;
     }
     this.commonHeaders(response, queryId);
-    response.statusCode = httpStatusOf(error);
+    const status = httpStatusOf(error);
+    response.statusCode = status;
     response.setHeader('X-ClickHouse-Exception-Code', String(error.code));
     response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
     if (error.codeName === 'REQUIRED_PASSWORD') response.setHeader('WWW-Authenticate', 'Basic realm="ClickHouse server HTTP API"');
-    response.end(exceptionBody(error, this.options.engine.version));
+    const body = Buffer.from(exceptionBody(error, this.options.engine.version));
+    response.end(framed && status !== 401 && status !== 403 ? compressedFrames(body) : body);
+  }
+
+  /**
+   * The handshake's answer. The time zone comes from the engine under the request's settings and
+   * database, so that `session_timezone` is honoured and a bad setting or database fails here, as
+   * on a server, not at the first query.
+   */
+  private async handshake(context: RequestContext, clientProtocolVersion: number): Promise<Result> {
+    const asked = await this.options.engine.run(context, 'SELECT timezone()', 'TabSeparated');
+    const timezone = Buffer.from(asked.bytes).toString('utf8').trim();
+    const answer = { displayName: this.options.displayName, version: this.options.engine.version, timezone };
+    return { ...asked, bytes: handshakeBlock(answer, clientProtocolVersion) };
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -200,9 +228,6 @@ export class HttpInterface {
       if (!sameText(credentials.user, this.options.user) || !sameText(credentials.password, this.options.password)) {
         throw exception('AUTHENTICATION_FAILED', `${credentials.user}: Authentication failed: password is incorrect, or there is no user with such name`);
       }
-      if (url.searchParams.get('compress') === '1' || url.searchParams.get('decompress') === '1') {
-        throw exception('NOT_IMPLEMENTED', "ClickHouse's native block compression (compress=1, decompress=1) is not served here; use HTTP compression (gzip, deflate, br) or none");
-      }
       if ((request.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
         throw exception('NOT_IMPLEMENTED', 'multipart/form-data requests are not served here; send parameters as param_<name> URL parameters');
       }
@@ -219,7 +244,7 @@ export class HttpInterface {
         readonly: request.method !== 'POST',
       };
       const maxQuerySize = Number(settings.max_query_size ?? DEFAULT_MAX_QUERY_SIZE) || DEFAULT_MAX_QUERY_SIZE;
-      const decoded = decodedBody(request);
+      const decoded = decodedBody(request, url.searchParams.get('decompress') === '1');
       body = decoded;
       // Its failures are seen where the body is read; one that comes after the answer (the rest of a refused body) is no one's.
       decoded.on('error', () => undefined);
@@ -242,27 +267,32 @@ export class HttpInterface {
       }
       const format = statement.format ?? (String(request.headers['x-clickhouse-format'] ?? '') || url.searchParams.get('default_format') || 'TabSeparated');
       if (!this.options.engine.isFormat(format)) throw new ClickHouseException(73, 'UNKNOWN_FORMAT', `Unknown output format ${format}`);
-      const result = await this.options.engine.run(context, statement.sql, format);
+      const clientProtocolVersion = Number(url.searchParams.get('client_protocol_version') ?? 0) || 0;
+      const result = isDriverHandshake(statement.sql, format, clientProtocolVersion)
+        ? await this.handshake(context, clientProtocolVersion)
+        : await this.options.engine.run(context, statement.sql, format);
       this.commonHeaders(response, queryId);
       if (statement.returnsRows) {
         response.setHeader('X-ClickHouse-Format', format);
         response.setHeader('Content-Type', contentTypeOf(format));
       } else response.setHeader('Content-Type', 'text/plain; charset=UTF-8');
       response.setHeader('X-ClickHouse-Summary', summaryOf(result, false));
+      // compress=1: the result in ClickHouse's compressed frames (no header says so), under any HTTP encoding.
+      const bytes = url.searchParams.get('compress') === '1' ? compressedFrames(result.bytes) : result.bytes;
       const encoding = responseEncoding(request, settings);
-      if (encoding === undefined || result.bytes.length === 0) {
-        response.end(result.bytes);
+      if (encoding === undefined || bytes.length === 0) {
+        response.end(bytes);
         return;
       }
       response.setHeader('Content-Encoding', encoding);
       const compressing = compressor(encoding);
       compressing.pipe(response);
-      compressing.end(result.bytes);
+      compressing.end(bytes);
     } catch (error) {
       // The rest of a refused body is read and dropped, so that the client, still sending, gets this answer.
       body?.resume();
       request.resume();
-      this.fail(response, fromEngineError(error), queryId);
+      this.fail(response, fromEngineError(error), queryId, url.searchParams.get('compress') === '1');
     }
   }
 }

@@ -15,7 +15,7 @@ import { SCHEMA_VERSION } from '../../../pipeline/produce/envelope.js';
 import { ensureTopics, topicNames, type TopicNames } from '../../../pipeline/produce/topics.js';
 import type { Kafka } from 'kafkajs';
 import { startLocalServices, withLocalServices } from '../../helpers/local-services.js';
-import { processCpuMs, servicePid } from '../service-process.js';
+import { cpuMeter, servicePid } from '../service-process.js';
 import { fillPurchases } from '../../helpers/purchase-envelopes.js';
 import { makeTempDir } from '../../helpers/temp-dir.js';
 import { scaled, timed, type Benchmark, type BenchResult } from '../harness.js';
@@ -35,29 +35,6 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
-}
-
-/** CPU time of the processes that do the work of a case, per purchase. */
-interface CpuMeter {
-  /** Starts counting; the returned function stops and describes what each process used. */
-  start(): (purchases: number) => string;
-}
-
-function cpuMeter(stateDir: string): CpuMeter {
-  const processes = { ClickHouse: servicePid(stateDir, 'clickhouse'), Kafka: servicePid(stateDir, 'kafka') };
-  return {
-    start() {
-      const own = process.cpuUsage();
-      const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, processCpuMs(pid)]));
-      return (purchases) => {
-        const used = process.cpuUsage(own);
-        const spent: [string, number][] = [...Object.entries(processes).map(([name, pid]): [string, number] => [name, processCpuMs(pid) - (before[name] ?? 0)]), ['this process', (used.user + used.system) / 1000]];
-        const perPurchase = (ms: number) => ((ms * 1000) / purchases).toFixed(0);
-        const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
-        return `CPU ${perPurchase(total)} µs/purchase (${spent.map(([name, ms]) => `${name} ${perPurchase(ms)}`).join(', ')})`;
-      };
-    },
-  };
 }
 
 /** The Kafka table engine with `consumers` consumers, from the create until every purchase is in its RAW copy. */
@@ -119,7 +96,7 @@ export const ingestBenchmark: Benchmark = {
       await clickhouse.exec('SYSTEM STOP VIEWS');
       const topics = topicNames(`bench-ingest-${Date.now()}`);
       await fillPurchases(kafka, topics, purchases, 5, PARTITIONS);
-      const cpu = cpuMeter(services.stateDir);
+      const cpu = cpuMeter({ ClickHouse: servicePid(services.stateDir, 'clickhouse'), Kafka: servicePid(services.stateDir, 'kafka') }, 'purchase');
       const results: BenchResult[] = [];
       let used = cpu.start();
       const native3 = await runNative(clickhouse, brokers, topics, purchases, PARTITIONS);
