@@ -6,7 +6,7 @@ import { PII_POLICY } from '../pii/policy.js';
 import { SCHEMA_VERSION } from '../produce/envelope.js';
 import { defaultMigrationsDir } from '../clickhouse/migrations.js';
 import { PLAINTEXT_REMOVED } from './decode.js';
-import { ENTITY_TABLES, PURCHASE_ITEMS, RAW_DATABASE, type TableSpec, type ValueType } from './raw-tables.js';
+import { ENTITY_TABLES, PURCHASE_ITEMS, RAW_DATABASE, type ScalarColumn, type TableSpec, type ValueType } from './raw-tables.js';
 
 /**
  * Renders the migrations with which ClickHouse itself turns Kafka envelopes into RAW rows, the
@@ -31,13 +31,16 @@ type JsonPath = readonly string[];
 const jsonArgs = (path: JsonPath): string => (path.length === 0 ? 'payload' : `payload, ${path.join(', ')}`);
 const keys = (dotted: string): string[] => dotted.split('.').map(lit);
 
-/** JSON.stringify of the value at a path, cut to 60 characters as typing.ts's `shown` cuts it; `undefined` where absent. */
-function shown(path: JsonPath): string {
-  const raw = path.length === 0 ? 'JSONExtractRaw(payload)' : `JSONExtractRaw(${jsonArgs(path)})`;
+/** JSON.stringify of a value from its raw JSON text, cut to 60 characters as typing.ts's `shown` cuts it. */
+function cut(raw: string): string {
   // JavaScript counts UTF-16 code units: a character beyond the Basic Multilingual Plane (an emoji) is two.
   const units = `arrayCumSum(arrayMap(c -> if(length(c) = 4, 2, 1), extractAll(r, '(?s).')))`;
-  const cut = `arrayMap(r -> if(lengthUTF8(r) + countMatches(r, '[\\x{10000}-\\x{10FFFF}]') > 60, concat(arrayStringConcat(arrayFilter((c, u) -> u <= 57, extractAll(r, '(?s).'), ${units})), '…'), r), [${raw}])[1]`;
-  return path.length === 0 ? cut : `if(JSONHas(${jsonArgs(path)}), ${cut}, 'undefined')`;
+  return `arrayMap(r -> if(lengthUTF8(r) + countMatches(r, '[\\x{10000}-\\x{10FFFF}]') > 60, concat(arrayStringConcat(arrayFilter((c, u) -> u <= 57, extractAll(r, '(?s).'), ${units})), '…'), r), [${raw}])[1]`;
+}
+
+/** The value at a path as decode.ts shows it; `undefined` where absent. */
+function shown(path: JsonPath): string {
+  return path.length === 0 ? cut('JSONExtractRaw(payload)') : `if(JSONHas(${jsonArgs(path)}), ${cut(`JSONExtractRaw(${jsonArgs(path)})`)}, 'undefined')`;
 }
 
 /** JavaScript's String.prototype.trim: Unicode white space and line terminators. */
@@ -70,15 +73,18 @@ const PAST_LAST_INSTANT = Date.UTC(2300, 0, 1);
 const inRange = (ms: string): string => `ifNull(${ms} >= ${FIRST_INSTANT} AND ${ms} < ${PAST_LAST_INSTANT}, false)`;
 const instantText = (v: string): string => jsTrim(`toString(${v})`);
 /** typing.ts's `instant`: the Dynamic value as DateTime64(3, 'UTC'), or NULL. */
-const instant = (v: string): string => `if(dynamicType(${v}) = 'String' AND ${inRange(isoMillis(instantText(v)))}, fromUnixTimestamp64Milli(assumeNotNull(${isoMillis(instantText(v))}), 'UTC'), NULL)`;
+const instant = (v: string): string =>
+  `if(dynamicType(${v}) = 'String', arrayMap(ms -> if(${inRange('ms')}, fromUnixTimestamp64Milli(assumeNotNull(ms), 'UTC'), NULL), [${isoMillis(instantText(v))}])[1], NULL)`;
 
 interface Typing {
   /** True where the (present) value types. */
   readonly ok: string;
   /** The typed value, read where ok. */
   readonly value: string;
-  /** Why it did not type, given the value as shown. */
-  readonly reason: (shownValue: string) => string;
+  /** The typed value where ok, else NULL, when cheaper than `if(ok, value, NULL)`. */
+  readonly typed?: string;
+  /** Why it did not type: the text that goes before the value as shown. */
+  readonly reason: string;
   /** The column's value when absent or untypeable and not Nullable. */
   readonly fallback: string;
 }
@@ -97,7 +103,7 @@ function dateTyping(v: string, from: number, to: number, cast: string): Typing {
   return {
     ok: `(${isText} AND ${shaped} AND ${realDay} AND ${part(1)} BETWEEN ${from} AND ${to})`,
     value: `${cast}(${text})`,
-    reason: (s) => `multiIf(NOT ${isText}, concat('not a date: ', ${s}), NOT ${shaped}, concat('not a YYYY-MM-DD date: ', ${s}), NOT ${realDay}, concat('no such day: ', ${s}), concat('outside ${from}–${to}: ', ${s}))`,
+    reason: `multiIf(NOT ${isText}, 'not a date: ', NOT ${shaped}, 'not a YYYY-MM-DD date: ', NOT ${realDay}, 'no such day: ', 'outside ${from}–${to}: ')`,
     fallback: `${cast}('1970-01-01')`,
   };
 }
@@ -108,7 +114,7 @@ function integerTyping(v: string, min: number, max: number, cast: string): Typin
   return {
     ok: `(${whole} AND ${number} BETWEEN ${min} AND ${max})`,
     value: `${cast}(${number})`,
-    reason: (s) => `if(NOT ${whole}, concat('not a whole number: ', ${s}), concat('outside ${min}–${max}: ', ${s}))`,
+    reason: `if(NOT ${whole}, 'not a whole number: ', 'outside ${min}–${max}: ')`,
     fallback: `${cast}(0)`,
   };
 }
@@ -118,13 +124,13 @@ function typing(type: ValueType, v: string): Typing {
   const t = `dynamicType(${v})`;
   switch (type) {
     case 'string':
-      return { ok: `${t} IN ('String', 'Int64', 'UInt64', 'Float64', 'Bool')`, value: `toString(${v})`, reason: (s) => `concat('not text: ', ${s})`, fallback: "''" };
+      return { ok: `${t} IN ('String', 'Int64', 'UInt64', 'Float64', 'Bool')`, value: `toString(${v})`, reason: "'not text: '", fallback: "''" };
     case 'decimal': {
       const text = `multiIf(${t} = 'String', ${jsTrim(`toString(${v})`)}, ${t} IN ${NUMBERS}, toString(${v}), '')`;
       return {
         ok: `match(${text}, '${DECIMAL_TEXT}')`,
         value: `toDecimal64(${text}, 2)`,
-        reason: (s) => `multiIf(${t} NOT IN ('String', 'Int64', 'UInt64', 'Float64') OR ${text} = '' OR NOT isFinite(ifNull(toFloat64OrNull(${text}), nan)), concat('not a number: ', ${s}), abs(toFloat64OrZero(${text})) >= 1e10, concat('out of range for Decimal(12, 2): ', ${s}), concat('more than two decimal places: ', ${s}))`,
+        reason: `multiIf(${t} NOT IN ('String', 'Int64', 'UInt64', 'Float64') OR ${text} = '' OR NOT isFinite(ifNull(toFloat64OrNull(${text}), nan)), 'not a number: ', abs(toFloat64OrZero(${text})) >= 1e10, 'out of range for Decimal(12, 2): ', 'more than two decimal places: ')`,
         fallback: 'toDecimal64(0, 2)',
       };
     }
@@ -133,8 +139,8 @@ function typing(type: ValueType, v: string): Typing {
       return {
         ok: `(${t} = 'String' AND ${inRange(ms)})`,
         value: `fromUnixTimestamp64Milli(assumeNotNull(${ms}), 'UTC')`,
-        reason: (s) =>
-          `multiIf(${t} != 'String', concat('not a date and time: ', ${s}), NOT match(${instantText(v)}, '${ISO_DATETIME}'), concat('not an ISO 8601 date and time with an offset: ', ${s}), isNull(${ms}), concat('no such date and time: ', ${s}), concat('outside 1900–2299: ', ${s}))`,
+        typed: instant(v),
+        reason: `multiIf(${t} != 'String', 'not a date and time: ', NOT match(${instantText(v)}, '${ISO_DATETIME}'), 'not an ISO 8601 date and time with an offset: ', isNull(${ms}), 'no such date and time: ', 'outside 1900–2299: ')`,
         fallback: "toDateTime64(0, 3, 'UTC')",
       };
     }
@@ -143,7 +149,7 @@ function typing(type: ValueType, v: string): Typing {
     case 'date32':
       return dateTyping(v, 1900, 2299, 'toDate32');
     case 'bool':
-      return { ok: `${t} = 'Bool'`, value: `toBool(${v})`, reason: (s) => `concat('not true or false: ', ${s})`, fallback: 'false' };
+      return { ok: `${t} = 'Bool'`, value: `toBool(${v})`, reason: "'not true or false: '", fallback: 'false' };
     case 'uint16':
       return integerTyping(v, 0, 65_535, 'toUInt16');
     case 'uint32':
@@ -151,13 +157,13 @@ function typing(type: ValueType, v: string): Typing {
     case 'int32':
       return integerTyping(v, -2_147_483_648, 2_147_483_647, 'toInt32');
     case 'float':
-      return { ok: `${t} IN ${NUMBERS}`, value: `toFloat64(${v})`, reason: (s) => `concat('not a number: ', ${s})`, fallback: 'toFloat64(0)' };
+      return { ok: `${t} IN ${NUMBERS}`, value: `toFloat64(${v})`, reason: "'not a number: '", fallback: 'toFloat64(0)' };
     case 'strings': {
       const list = `dynamicElement(${v}, 'Array(Nullable(String))')`;
       return {
         ok: `(${t} = 'Array(Nullable(String))' AND arrayAll(x -> isNotNull(x), ${list}))`,
         value: `arrayMap(x -> assumeNotNull(x), ${list})`,
-        reason: (s) => `concat('not a list of text: ', ${s})`,
+        reason: "'not a list of text: '",
         fallback: 'CAST([], \'Array(String)\')',
       };
     }
@@ -205,23 +211,38 @@ function notObject(expr: string, node: Node, path: JsonPath, allowNull: boolean)
   return `(NOT ${isNone(element(expr, PROBE))} OR (${allAbsent} AND JSONType(${jsonArgs(path)}) NOT IN (${allowNull ? "'Object', 'Null'" : "'Object'"})))`;
 }
 
-/** A table's columns read from a tuple: their SELECT expressions, their parse errors, and the checks that refuse the message (in decode.ts's order). */
 /** A value's parse error: [true where it has none, its text ('' where none)]. */
 type ErrorCheck = [clean: string, text: string];
 
+/** A table's columns read from a tuple: the WITH aliases they use, their SELECT expressions, their parse errors, and the checks that refuse the message (in decode.ts's order). */
 interface Reading {
+  readonly withs: string[];
   readonly selects: string[];
-  readonly errors: ErrorCheck[];
+  /** True where every value typed (most rows): then the error list is never built. */
+  readonly clean: string;
+  /** The values' parse errors in decode.ts's order, '' where none. */
+  readonly errors: string;
   readonly refusals: [condition: string, kind: string, error: string][];
 }
 
+/** decode.ts's `where` before a message: a SQL text expression, '' for a document's own fields. */
+const labelOf = (where: string) => (text: string): string => (where === "''" ? lit(text) : `concat(${where}, ${lit(text)})`);
+
 /**
  * `root` is the tuple of the object the spec's paths start from; `jsonRoot` its JSON path;
- * `label` turns a message into its text with decode.ts's `where` before it.
+ * `where` the text decode.ts puts before a message about it.
+ *
+ * Table-driven: the values of one type are gathered into one array and typed by one lambda,
+ * and one lambda over all values explains the errors (for rows that have any), so the SQL
+ * grows with the number of types, not of columns: ClickHouse plans a view's expressions at
+ * every insert, and that planning grows with their size.
  */
-function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPath, label: (text: string) => string): Reading {
+function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPath, where: string, alias: string): Reading {
+  const label = labelOf(where);
+  const withs: string[] = [];
   const selects: string[] = [];
-  const errors: ErrorCheck[] = [];
+  const cleans: string[] = [];
+  const piiErrors: string[] = [];
   const refusals: Reading['refusals'] = [];
   const checked = new Set<string>();
   const at = (path: string) => path.split('.').reduce(element, root);
@@ -235,33 +256,74 @@ function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPa
       refusals.push([notObject(at(parent), nodeAt(tree, parent), json(parent), true), 'wrong_shape', `concat(${label(`${parent} should be an object, got `)}, ${shown(json(parent))})`]);
     }
   };
-  for (const { column, path, type, nullable } of spec.scalars) {
-    checkParents(path);
-    const v = at(path);
-    const typed = typing(type, v);
-    selects.push(`if(${typed.ok}, ${typed.value}, ${nullable ? 'NULL' : typed.fallback}) AS ${ident(column)}`);
-    errors.push([nullable ? `(${isNone(v)} OR ${typed.ok})` : typed.ok, `multiIf(${isNone(v)}, ${nullable ? "''" : label(`${path}: absent`)}, ${typed.ok}, '', concat(${label(`${path}: `)}, ${typed.reason(shown(json(path)))}))`]);
+  const byType = new Map<ValueType, ScalarColumn[]>();
+  for (const scalar of spec.scalars) {
+    checkParents(scalar.path);
+    byType.set(scalar.type, [...(byType.get(scalar.type) ?? []), scalar]);
   }
+  const columns = new Map<string, string>();
+  /** Per column, true where its value typed. */
+  const oks = new Map<string, string>();
+  for (const [type, scalars] of byType) {
+    const typed = typing(type, 'v');
+    if (type === 'strings') {
+      // An Array cannot be Nullable: such a column (one, in stores) is typed on its own.
+      for (const { column, path } of scalars) {
+        const own = typing(type, at(path));
+        columns.set(column, `if(${own.ok}, ${own.value}, ${own.fallback})`);
+        oks.set(column, own.ok);
+        cleans.push(own.ok);
+      }
+      continue;
+    }
+    const leaves = `${alias}_${type}_values`;
+    const values = `${alias}_${type}_typed`;
+    withs.push(`[${scalars.map(({ path }) => at(path)).join(', ')}] AS ${leaves}`, `arrayMap(v -> ${typed.typed ?? `if(${typed.ok}, ${typed.value}, NULL)`}, ${leaves}) AS ${values}`);
+    scalars.forEach(({ column, nullable }, index) => {
+      columns.set(column, nullable ? `${values}[${index + 1}]` : `ifNull(${values}[${index + 1}], ${typed.fallback})`);
+      oks.set(column, `isNotNull(${values}[${index + 1}])`);
+    });
+    const nullables = scalars.map(({ nullable }) => nullable);
+    if (nullables.every((nullable) => !nullable)) cleans.push(`arrayAll(t -> isNotNull(t), ${values})`);
+    else cleans.push(`arrayAll((t, v, n) -> isNotNull(t) OR (n AND ${isNone('v')}), ${values}, ${leaves}, [${nullables.join(', ')}])`);
+  }
+  for (const { column } of spec.scalars) selects.push(`${columns.get(column)} AS ${ident(column)}`);
   for (const { prefix, path, nullable } of spec.pii) {
     checkParents(path);
     const node = at(path);
     const part = (name: string) => element(node, name);
-    const protectedValue = `(${isNone(part(PROBE))} AND dynamicType(${part('ciphertext')}) = 'String' AND dynamicType(${part('blind_index')}) = 'String' AND dynamicType(${part('masked')}) = 'String' AND dynamicType(${part('valid')}) = 'Bool')`;
+    const isProtected = `(${isNone(part(PROBE))} AND dynamicType(${part('ciphertext')}) = 'String' AND dynamicType(${part('blind_index')}) = 'String' AND dynamicType(${part('masked')}) = 'String' AND dynamicType(${part('valid')}) = 'Bool')`;
     const jsonType = `JSONType(${jsonArgs(json(path))})`;
-    const emptyText = `(${jsonType} = 'String' AND JSONExtractString(${jsonArgs(json(path))}) = '')`;
-    refusals.push([`NOT ${protectedValue} AND ${jsonType} IN ('String', 'Int64', 'UInt64', 'Double') AND NOT ${emptyText}`, 'plaintext_pii', label(`${path} arrived unprotected; its value was removed from the payload`)]);
-    refusals.push([`NOT ${protectedValue} AND ${jsonType} != 'Null' AND NOT ${emptyText}`, 'wrong_shape', `concat(${label(`${path} should be a protected value {ciphertext, blind_index, masked, valid}, got `)}, ${shown(json(path))})`]);
+    const isEmptyText = `(${jsonType} = 'String' AND JSONExtractString(${jsonArgs(json(path))}) = '')`;
+    const protectedValue = `${alias}_${prefix}_protected`;
+    const emptyText = `${alias}_${prefix}_empty`;
+    withs.push(`${isProtected} AS ${protectedValue}`, `NOT ${protectedValue} AND ${isEmptyText} AS ${emptyText}`);
+    refusals.push([`NOT ${isProtected} AND ${jsonType} IN ('String', 'Int64', 'UInt64', 'Double') AND NOT ${isEmptyText}`, 'plaintext_pii', label(`${path} arrived unprotected; its value was removed from the payload`)]);
+    refusals.push([`NOT ${isProtected} AND ${jsonType} != 'Null' AND NOT ${isEmptyText}`, 'wrong_shape', `concat(${label(`${path} should be a protected value {ciphertext, blind_index, masked, valid}, got `)}, ${shown(json(path))})`]);
     const absent = nullable ? 'NULL' : "''";
     for (const name of ['ciphertext', 'blind_index', 'masked']) selects.push(`if(${protectedValue}, toString(${part(name)}), if(${emptyText}, '', ${absent})) AS ${ident(`${prefix}_${name}`)}`);
     selects.push(`if(${protectedValue}, toBool(${part('valid')}), if(${emptyText}, false, ${nullable ? 'NULL' : 'false'})) AS ${ident(`${prefix}_valid`)}`);
-    if (!nullable) errors.push([`(${protectedValue} OR ${emptyText})`, `if(${protectedValue} OR ${emptyText}, '', ${label(`${path}: absent`)})`]);
+    if (!nullable) {
+      cleans.push(`(${protectedValue} OR ${emptyText})`);
+      piiErrors.push(`if(${protectedValue} OR ${emptyText}, '', ${label(`${path}: absent`)})`);
+    }
   }
-  return { selects, errors, refusals };
+  // One lambda explains every value, in the spec's order: absent, or why it did not type, with the value as decode.ts shows it.
+  const types = [...byType.keys()];
+  const reasons = `multiIf(${types.map((type) => `k = ${lit(type)}, ${typing(type, 'v').reason}`).join(', ')}, '')`;
+  const depth = Math.max(...spec.scalars.map(({ path }) => path.split('.').length));
+  const raw = `multiIf(${Array.from({ length: depth }, (_, index) => `length(p) = ${index + 1}, JSONExtractRaw(${jsonArgs([...jsonRoot, ...Array.from({ length: index + 1 }, (__, key) => `p[${key + 1}]`)])})`).join(', ')}, '')`;
+  const explained = `arrayMap((v, ok, k, n, l, p) -> multiIf(${isNone('v')}, if(n, '', concat(${where}, l, ': absent')), ok, '', concat(${where}, l, ': ', ${reasons}, ${cut(raw)})), [${spec.scalars.map(({ path }) => at(path)).join(', ')}], [${spec.scalars.map(({ column }) => oks.get(column)).join(', ')}], [${spec.scalars.map(({ type }) => lit(type)).join(', ')}], [${spec.scalars.map(({ nullable }) => String(nullable)).join(', ')}], [${spec.scalars.map(({ path }) => lit(path)).join(', ')}], [${spec.scalars.map(({ path }) => `[${keys(path).join(', ')}]`).join(', ')}])`;
+  const errors = piiErrors.length === 0 ? explained : `arrayConcat(${explained}, [${piiErrors.join(', ')}])`;
+  return { withs, selects, clean: cleans.join(' AND '), errors, refusals };
 }
 
-/** The parse errors of a row; a row whose values all type (most) skips building the list. */
-const errorList = (errors: readonly ErrorCheck[]): string =>
-  `if(${errors.map(([clean]) => clean).join(' AND ')}, CAST([], 'Array(String)'), arrayFilter(x -> x != '', [${errors.map(([, text]) => text).join(',\n    ')}]))`;
+/** The parse errors of a row, transport's first; a row whose values all type (most) skips building the list. */
+function errorList(checks: readonly ErrorCheck[], reading?: Reading): string {
+  const clean = [...checks.map(([condition]) => condition), ...(reading === undefined ? [] : [reading.clean])].join(' AND ');
+  const texts = `[${checks.map(([, text]) => text).join(', ')}]`;
+  return `if(${clean}, CAST([], 'Array(String)'), arrayFilter(x -> x != '', ${reading === undefined ? texts : `arrayConcat(${texts}, ${reading.errors})`}))`;
+}
 
 /** The envelope's tuple type for an entity: the probe, the envelope's fields, and the document. */
 function envelopeType(entity: Entity): string {
@@ -334,11 +396,15 @@ FROM (
 )`;
 }
 
-function transportSelects(): { selects: string[]; errors: ErrorCheck[] } {
-  const emitted = instant(field('emitted_at'));
-  const loaded = instant(field('loaded_at'));
+/** The columns transportSelects gives, by name. */
+const TRANSPORT_COLUMNS = [KAFKA, 'schema_version', 'source_id', 'op', 'emitted_at', 'loaded_at', 'pii_key_id', 'content_hash'];
+
+function transportSelects(): { withs: string[]; selects: string[]; errors: ErrorCheck[] } {
+  const emitted = '_envelope_instants[1]';
+  const loaded = '_envelope_instants[2]';
   const loadedPresent = `(JSONHas(payload, 'loaded_at') AND NOT (JSONType(payload, 'loaded_at') = 'String' AND JSONExtractString(payload, 'loaded_at') = ''))`;
   return {
+    withs: [`arrayMap(v -> ${instant('v')}, [${field('emitted_at')}, ${field('loaded_at')}]) AS _envelope_instants`],
     selects: [
       KAFKA,
       `toUInt16(${field('schema_version')}) AS schema_version`,
@@ -363,7 +429,7 @@ export function entityMigration(entity: Entity): string {
   const tree = treeOf(spec);
   const key = BUSINESS_KEYS[entity];
   const keyValue = element(DOC, key);
-  const document = readColumns(spec, tree, DOC, [lit('document')], lit);
+  const document = readColumns(spec, tree, DOC, [lit('document')], "''", '_document');
   const refusals: Reading['refusals'] = [
     ...baseRefusals(),
     [`NOT (dynamicType(${field('schema_version')}) IN ${NUMBERS} AND toFloat64(${field('schema_version')}) = ${SCHEMA_VERSION})`, 'unknown_schema_version', `concat('unknown schema_version ', ${shown([lit('schema_version')])}, '; this ingest reads ${SCHEMA_VERSION}')`],
@@ -385,8 +451,7 @@ export function entityMigration(entity: Entity): string {
     refusals.push([`empty(${items}) AND JSONType(payload, 'document', 'items') NOT IN ('Array', 'Null')`, 'wrong_shape', `concat('items should be an array, got ', ${shown(jsonItems)})`]);
     // The first item that is not an object, or holds a non-object where an object belongs, refuses the message (as decode.ts reads items in order).
     const itemRefusals = (tuple: string, position: string): Reading['refusals'] => {
-      const label = (message: string) => `concat('items[', toString(${position} - 1), '].', ${lit(message)})`;
-      const reading = readColumns(PURCHASE_ITEMS, itemTree, tuple, [...jsonItems, position], label);
+      const reading = readColumns(PURCHASE_ITEMS, itemTree, tuple, [...jsonItems, position], `concat('items[', toString(${position} - 1), '].')`, '_item');
       return [[notObject(tuple, itemTree, [...jsonItems, position], false), 'wrong_shape', `concat('items[', toString(${position} - 1), '] should be an object, got ', ${shown([...jsonItems, position])})`], ...reading.refusals];
     };
     const inLambda = itemRefusals('it', 'i');
@@ -398,17 +463,25 @@ export function entityMigration(entity: Entity): string {
     const at = (position: string) => itemRefusals(`${items}[${position}]`, position);
     const first = at('bad_item');
     refusals.push([`${badItem} > 0`, 'wrong_shape', `arrayMap(bad_item -> multiIf(${first.map(([condition, , error]) => `${condition}, ${error}`).join(', ')}, ''), [${badItem}])[1]`]);
-    const itemReading = readColumns(PURCHASE_ITEMS, itemTree, 'item', [...jsonItems, 'item_position'], (message) => `concat('items[', toString(item_position - 1), '].', ${lit(message)})`);
+    const itemReading = readColumns(PURCHASE_ITEMS, itemTree, 'item', [...jsonItems, 'item_position'], "concat('items[', toString(item_position - 1), '].')", '_item');
+    // The message's columns are typed once, before ARRAY JOIN repeats them per item: only they, the payload and the items are repeated, not the whole tuple.
     itemsView = `CREATE MATERIALIZED VIEW ${DB}.purchase_items_envelopes_mv TO ${DB}.purchase_items AS
-SELECT ${[...transport.selects, `toString(${keyValue}) AS purchase_id`, 'toUInt32(item_position - 1) AS item_index', ...itemReading.selects, `${errorList(itemReading.errors)} AS parse_errors`].join(',\n    ')}
-FROM ${source}
-ARRAY JOIN ${items} AS item, arrayEnumerate(${items}) AS item_position
-WHERE verdict.kind = ''${fresh(`${DB}.purchase_items`, source)}`;
+WITH ${itemReading.withs.join(',\n    ')}
+SELECT ${[...TRANSPORT_COLUMNS, 'purchase_id', 'toUInt32(item_position - 1) AS item_index', ...itemReading.selects, `${errorList([], itemReading)} AS parse_errors`].join(',\n    ')}
+FROM (
+    WITH ${transport.withs.join(', ')}
+    SELECT ${[...transport.selects, `toString(${keyValue}) AS purchase_id`, 'payload', `${items} AS purchase_items`].join(',\n        ')}
+    FROM ${source}
+    WHERE verdict.kind = ''${fresh(`${DB}.purchase_items`, source)}
+)
+ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_position`;
   }
-  const itemCount = entity === 'purchases' ? [`if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(length(${items})), NULL) AS item_count`] : [];
+  // Only an empty list asks the payload whether it was an array ([]) or not there (null, absent).
+  const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`] : [];
   statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), verdictOf(refusals)));
   statements.push(`CREATE MATERIALIZED VIEW ${DB}.${entity}_from_envelopes_mv TO ${spec.table} AS
-SELECT ${[...transport.selects, ...document.selects, ...itemCount, `arrayConcat(${errorList(transport.errors)}, ${errorList(document.errors)}) AS parse_errors`].join(',\n    ')}
+WITH ${[...transport.withs, ...document.withs].join(',\n    ')}
+SELECT ${[...transport.selects, ...document.selects, ...itemCount, `${errorList(transport.errors, document)} AS parse_errors`].join(',\n    ')}
 FROM ${source}
 WHERE verdict.kind = ''${fresh(spec.table, source)}`);
   if (itemsView !== undefined) statements.push(itemsView);
