@@ -24,7 +24,8 @@ const NUMBERS = "('Int64', 'UInt64', 'Float64')";
 const lit = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const ident = (name: string): string => `\`${name}\``;
 const element = (expr: string, name: string): string => `tupleElement(${expr}, ${lit(name)})`;
-const isNone = (expr: string): string => `dynamicType(${expr}) = 'None'`;
+/** A Dynamic leaf the JSON did not fill (absent or null); cheaper than comparing dynamicType's text. */
+const isNone = (expr: string): string => `isNull(${expr})`;
 
 /** A path into the payload's JSON, as JSON* function arguments: literal keys, or an expression for an array position. */
 type JsonPath = readonly string[];
@@ -38,10 +39,11 @@ function cut(raw: string): string {
   return `arrayMap(r -> if(lengthUTF8(r) + countMatches(r, '[\\x{10000}-\\x{10FFFF}]') > 60, concat(arrayStringConcat(arrayFilter((c, u) -> u <= 57, extractAll(r, '(?s).'), ${units})), '…'), r), [${raw}])[1]`;
 }
 
-/** The value at a path as decode.ts shows it; `undefined` where absent. */
-function shown(path: JsonPath): string {
-  return path.length === 0 ? cut('JSONExtractRaw(payload)') : `if(JSONHas(${jsonArgs(path)}), ${cut(`JSONExtractRaw(${jsonArgs(path)})`)}, 'undefined')`;
-}
+/** The raw JSON text at a path; `undefined` where absent (as JSON.stringify shows nothing there). */
+const rawAt = (path: JsonPath): string => (path.length === 0 ? 'JSONExtractRaw(payload)' : `if(JSONHas(${jsonArgs(path)}), JSONExtractRaw(${jsonArgs(path)}), 'undefined')`);
+
+/** The value at a path as decode.ts shows it. */
+const shown = (path: JsonPath): string => cut(rawAt(path));
 
 /** JavaScript's String.prototype.trim: Unicode white space and line terminators. */
 const jsTrim = (expr: string): string => `replaceRegexpAll(${expr}, '^[\\\\s\\\\x{0B}\\\\x{A0}\\\\x{FEFF}\\\\p{Zs}\\\\x{2028}\\\\x{2029}]+|[\\\\s\\\\x{0B}\\\\x{A0}\\\\x{FEFF}\\\\p{Zs}\\\\x{2028}\\\\x{2029}]+$', '')`;
@@ -385,9 +387,9 @@ const fresh = (target: string, source: string): string =>
   `\n  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${target} WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${source}))`;
 
 /** The parse: the payload read once into the envelope's tuple (text stays text: no date inference). */
-function parseView(name: string, target: string, role: string, type: string, verdict: string): string {
+function parseView(name: string, target: string, role: string, type: string, verdict: string, withs: readonly string[] = []): string {
   return `CREATE MATERIALIZED VIEW ${DB}.${name} TO ${target} AS
-SELECT ${KAFKA}, payload, e, ${verdict} AS verdict
+${withs.length === 0 ? '' : `WITH ${withs.join(',\n    ')}\n`}SELECT ${KAFKA}, payload, e, ${verdict} AS verdict
 FROM (
     SELECT *, JSONExtract(payload, ${lit(type)}) AS e
     FROM ${DB}.envelopes
@@ -445,24 +447,28 @@ export function entityMigration(entity: Entity): string {
   const items = element(DOC, 'items');
   const statements = [`CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${envelopeType(entity)}, verdict Tuple(kind String, error String)) ENGINE = Null`];
   let itemsView: string | undefined;
+  const withs: string[] = [];
   if (entity === 'purchases') {
     const itemTree = treeOf(PURCHASE_ITEMS);
     const jsonItems = [lit('document'), lit('items')];
     refusals.push([`empty(${items}) AND JSONType(payload, 'document', 'items') NOT IN ('Array', 'Null')`, 'wrong_shape', `concat('items should be an array, got ', ${shown(jsonItems)})`]);
-    // The first item that is not an object, or holds a non-object where an object belongs, refuses the message (as decode.ts reads items in order).
-    const itemRefusals = (tuple: string, position: string): Reading['refusals'] => {
-      const reading = readColumns(PURCHASE_ITEMS, itemTree, tuple, [...jsonItems, position], `concat('items[', toString(${position} - 1), '].')`, '_item');
-      return [[notObject(tuple, itemTree, [...jsonItems, position], false), 'wrong_shape', `concat('items[', toString(${position} - 1), '] should be an object, got ', ${shown([...jsonItems, position])})`], ...reading.refusals];
-    };
-    const inLambda = itemRefusals('it', 'i');
-    const badItem = `arrayFirstIndex((it, i) -> ${inLambda.map(([condition]) => `(${condition})`).join(' OR ')}, ${items}, arrayEnumerate(${items}))`;
-    const count = `if(JSONType(payload, 'document', 'items') = 'Array', toUInt64(JSONLength(payload, 'document', 'items')), toUInt64(length(${items})))`;
-    // An element ClickHouse could not read as the item tuple leaves the array short: then each element is asked for its JSON type.
+    const itemObjects = [...itemTree.children].filter(([, child]) => child.leaf === undefined).map(([name]) => name);
+    // Per item, which check refuses it first (0: none): not an object, then each object inside it, in decode.ts's order.
+    const itemParents = readColumns(PURCHASE_ITEMS, itemTree, 'it', [...jsonItems, 'i'], "''", '_item').refusals;
+    if (PURCHASE_ITEMS.pii.length > 0 || itemParents.length !== itemObjects.length) throw new Error('purchase_items: only objects inside an item are checked, one level deep');
+    const itemChecks = [notObject('it', itemTree, [...jsonItems, 'i'], false), ...itemParents.map(([condition]) => condition)];
+    withs.push(
+      `arrayMap((it, i) -> multiIf(${itemChecks.map((condition, index) => `${condition}, ${index + 1}`).join(', ')}, 0), ${items}, arrayEnumerate(${items})) AS _item_problems`,
+      'arrayFirstIndex(c -> c > 0, _item_problems) AS _bad_item',
+      '_item_problems[_bad_item] AS _bad_item_problem',
+    );
+    // A list ClickHouse read short of the JSON array would hide an element: the check asks the payload for its length.
     const unreadElement = `arrayFirstIndex(i -> JSONType(payload, 'document', 'items', i) != 'Object', range(1, toUInt64(JSONLength(payload, 'document', 'items')) + 1))`;
-    refusals.push([`length(${items}) != ${count}`, 'wrong_shape', `concat('items[', toString(${unreadElement} - 1), '] should be an object, got ', ${shown([...jsonItems, unreadElement])})`]);
-    const at = (position: string) => itemRefusals(`${items}[${position}]`, position);
-    const first = at('bad_item');
-    refusals.push([`${badItem} > 0`, 'wrong_shape', `arrayMap(bad_item -> multiIf(${first.map(([condition, , error]) => `${condition}, ${error}`).join(', ')}, ''), [${badItem}])[1]`]);
+    refusals.push([`length(${items}) != JSONLength(payload, 'document', 'items')`, 'wrong_shape', `concat('items[', toString(${unreadElement} - 1), '] should be an object, got ', ${shown([...jsonItems, unreadElement])})`]);
+    const badAt = [...jsonItems, '_bad_item'];
+    const rawProblem = `multiIf(${itemObjects.map((name, index) => `_bad_item_problem = ${index + 2}, ${rawAt([...badAt, lit(name)])}`).join(', ')}, ${rawAt(badAt)})`;
+    const where = `[${['', ...itemObjects.map((name) => `.${name}`)].map(lit).join(', ')}][_bad_item_problem]`;
+    refusals.push(['_bad_item > 0', 'wrong_shape', `concat('items[', toString(_bad_item - 1), ']', ${where}, ' should be an object, got ', ${cut(rawProblem)})`]);
     const itemReading = readColumns(PURCHASE_ITEMS, itemTree, 'item', [...jsonItems, 'item_position'], "concat('items[', toString(item_position - 1), '].')", '_item');
     // The message's columns are typed once, before ARRAY JOIN repeats them per item: only they, the payload and the items are repeated, not the whole tuple.
     itemsView = `CREATE MATERIALIZED VIEW ${DB}.purchase_items_envelopes_mv TO ${DB}.purchase_items AS
@@ -478,7 +484,7 @@ ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_positi
   }
   // Only an empty list asks the payload whether it was an array ([]) or not there (null, absent).
   const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`] : [];
-  statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), verdictOf(refusals)));
+  statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), verdictOf(refusals), withs));
   statements.push(`CREATE MATERIALIZED VIEW ${DB}.${entity}_from_envelopes_mv TO ${spec.table} AS
 WITH ${[...transport.withs, ...document.withs].join(',\n    ')}
 SELECT ${[...transport.selects, ...document.selects, ...itemCount, `${errorList(transport.errors, document)} AS parse_errors`].join(',\n    ')}
