@@ -6,7 +6,7 @@ import { PII_POLICY } from '../pii/policy.js';
 import { SCHEMA_VERSION } from '../produce/envelope.js';
 import { defaultMigrationsDir } from '../clickhouse/migrations.js';
 import { PLAINTEXT_REMOVED } from './decode.js';
-import { ENTITY_TABLES, PURCHASE_ITEMS, RAW_DATABASE, type ScalarColumn, type TableSpec, type ValueType } from './raw-tables.js';
+import { ENTITY_TABLES, PURCHASE_ITEMS, RAW_DATABASE, PII_PARTS, type TableSpec, type ValueType } from './raw-tables.js';
 
 /**
  * Renders the migrations with which ClickHouse itself turns Kafka envelopes into RAW rows, the
@@ -26,6 +26,8 @@ const ident = (name: string): string => `\`${name}\``;
 const element = (expr: string, name: string): string => `tupleElement(${expr}, ${lit(name)})`;
 /** A Dynamic leaf the JSON did not fill (absent or null); cheaper than comparing dynamicType's text. */
 const isNone = (expr: string): string => `isNull(${expr})`;
+/** A condition as a plain Bool column: one over dynamicType's LowCardinality text would be LowCardinality, which a table refuses. */
+const asBool = (condition: string): string => `CAST(${condition}, 'Bool')`;
 
 /** A path into the payload's JSON, as JSON* function arguments: literal keys, or an expression for an array position. */
 type JsonPath = readonly string[];
@@ -42,8 +44,14 @@ function cut(raw: string): string {
 /** The raw JSON text at a path; `undefined` where absent (as JSON.stringify shows nothing there). */
 const rawAt = (path: JsonPath): string => (path.length === 0 ? 'JSONExtractRaw(payload)' : `if(JSONHas(${jsonArgs(path)}), JSONExtractRaw(${jsonArgs(path)}), 'undefined')`);
 
-/** The value at a path as decode.ts shows it. */
-const shown = (path: JsonPath): string => cut(rawAt(path));
+/**
+ * A message as a tuple of SQL texts: what comes before the value shown, the value's raw JSON
+ * ('' for none), and what comes after. Messages stay in this form until one is kept, so the
+ * cutting of a shown value is written once per view, not once per message.
+ */
+const says = (before: string, raw = "''", after = "''"): string => `(${before}, ${raw}, ${after})`;
+/** A message's text. */
+const told = (message: string): string => `concat(tupleElement(${message}, 1), ${cut(`tupleElement(${message}, 2)`)}, tupleElement(${message}, 3))`;
 
 /** JavaScript's String.prototype.trim: Unicode white space and line terminators. */
 const jsTrim = (expr: string): string => `replaceRegexpAll(${expr}, '^[\\\\s\\\\x{0B}\\\\x{A0}\\\\x{FEFF}\\\\p{Zs}\\\\x{2028}\\\\x{2029}]+|[\\\\s\\\\x{0B}\\\\x{A0}\\\\x{FEFF}\\\\p{Zs}\\\\x{2028}\\\\x{2029}]+$', '')`;
@@ -213,39 +221,19 @@ function notObject(expr: string, node: Node, path: JsonPath, allowNull: boolean)
   return `(NOT ${isNone(element(expr, PROBE))} OR (${allAbsent} AND JSONType(${jsonArgs(path)}) NOT IN (${allowNull ? "'Object', 'Null'" : "'Object'"})))`;
 }
 
-/** A value's parse error: [true where it has none, its text ('' where none)]. */
-type ErrorCheck = [clean: string, text: string];
-
-/** A table's columns read from a tuple: the WITH aliases they use, their SELECT expressions, their parse errors, and the checks that refuse the message (in decode.ts's order). */
-interface Reading {
-  readonly withs: string[];
-  readonly selects: string[];
-  /** True where every value typed (most rows): then the error list is never built. */
-  readonly clean: string;
-  /** The values' parse errors in decode.ts's order, '' where none. */
-  readonly errors: string;
-  readonly refusals: [condition: string, kind: string, error: string][];
-}
+type Refusal = [condition: string, kind: string, message: string];
 
 /** decode.ts's `where` before a message: a SQL text expression, '' for a document's own fields. */
 const labelOf = (where: string) => (text: string): string => (where === "''" ? lit(text) : `concat(${where}, ${lit(text)})`);
 
 /**
- * `root` is the tuple of the object the spec's paths start from; `jsonRoot` its JSON path;
+ * The checks that refuse a message over a spec's objects and PII fields, in decode.ts's order:
+ * `root` is the tuple of the object the spec's paths start from, `jsonRoot` its JSON path,
  * `where` the text decode.ts puts before a message about it.
- *
- * Table-driven: the values of one type are gathered into one array and typed by one lambda,
- * and one lambda over all values explains the errors (for rows that have any), so the SQL
- * grows with the number of types, not of columns: ClickHouse plans a view's expressions at
- * every insert, and that planning grows with their size.
  */
-function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPath, where: string, alias: string): Reading {
+function shapeChecks(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPath, where: string): Refusal[] {
   const label = labelOf(where);
-  const withs: string[] = [];
-  const selects: string[] = [];
-  const cleans: string[] = [];
-  const piiErrors: string[] = [];
-  const refusals: Reading['refusals'] = [];
+  const refusals: Refusal[] = [];
   const checked = new Set<string>();
   const at = (path: string) => path.split('.').reduce(element, root);
   const json = (path: string): JsonPath => [...jsonRoot, ...keys(path)];
@@ -255,76 +243,199 @@ function readColumns(spec: TableSpec, tree: Node, root: string, jsonRoot: JsonPa
       const parent = parts.slice(0, index).join('.');
       if (checked.has(parent)) continue;
       checked.add(parent);
-      refusals.push([notObject(at(parent), nodeAt(tree, parent), json(parent), true), 'wrong_shape', `concat(${label(`${parent} should be an object, got `)}, ${shown(json(parent))})`]);
+      refusals.push([notObject(at(parent), nodeAt(tree, parent), json(parent), true), 'wrong_shape', says(label(`${parent} should be an object, got `), rawAt(json(parent)))]);
     }
   };
-  const byType = new Map<ValueType, ScalarColumn[]>();
-  for (const scalar of spec.scalars) {
-    checkParents(scalar.path);
-    byType.set(scalar.type, [...(byType.get(scalar.type) ?? []), scalar]);
-  }
-  const columns = new Map<string, string>();
-  /** Per column, true where its value typed. */
-  const oks = new Map<string, string>();
-  for (const [type, scalars] of byType) {
-    const typed = typing(type, 'v');
-    if (type === 'strings') {
-      // An Array cannot be Nullable: such a column (one, in stores) is typed on its own.
-      for (const { column, path } of scalars) {
-        const own = typing(type, at(path));
-        columns.set(column, `if(${own.ok}, ${own.value}, ${own.fallback})`);
-        oks.set(column, own.ok);
-        cleans.push(own.ok);
-      }
-      continue;
-    }
-    const leaves = `${alias}_${type}_values`;
-    const values = `${alias}_${type}_typed`;
-    withs.push(`[${scalars.map(({ path }) => at(path)).join(', ')}] AS ${leaves}`, `arrayMap(v -> ${typed.typed ?? `if(${typed.ok}, ${typed.value}, NULL)`}, ${leaves}) AS ${values}`);
-    scalars.forEach(({ column, nullable }, index) => {
-      columns.set(column, nullable ? `${values}[${index + 1}]` : `ifNull(${values}[${index + 1}], ${typed.fallback})`);
-      oks.set(column, `isNotNull(${values}[${index + 1}])`);
-    });
-    const nullables = scalars.map(({ nullable }) => nullable);
-    if (nullables.every((nullable) => !nullable)) cleans.push(`arrayAll(t -> isNotNull(t), ${values})`);
-    else cleans.push(`arrayAll((t, v, n) -> isNotNull(t) OR (n AND ${isNone('v')}), ${values}, ${leaves}, [${nullables.join(', ')}])`);
-  }
-  for (const { column } of spec.scalars) selects.push(`${columns.get(column)} AS ${ident(column)}`);
-  for (const { prefix, path, nullable } of spec.pii) {
+  for (const { path } of spec.scalars) checkParents(path);
+  for (const { path } of spec.pii) {
     checkParents(path);
-    const node = at(path);
-    const part = (name: string) => element(node, name);
-    const isProtected = `(${isNone(part(PROBE))} AND dynamicType(${part('ciphertext')}) = 'String' AND dynamicType(${part('blind_index')}) = 'String' AND dynamicType(${part('masked')}) = 'String' AND dynamicType(${part('valid')}) = 'Bool')`;
     const jsonType = `JSONType(${jsonArgs(json(path))})`;
-    const isEmptyText = `(${jsonType} = 'String' AND JSONExtractString(${jsonArgs(json(path))}) = '')`;
-    const protectedValue = `${alias}_${prefix}_protected`;
-    const emptyText = `${alias}_${prefix}_empty`;
-    withs.push(`${isProtected} AS ${protectedValue}`, `NOT ${protectedValue} AND ${isEmptyText} AS ${emptyText}`);
-    refusals.push([`NOT ${isProtected} AND ${jsonType} IN ('String', 'Int64', 'UInt64', 'Double') AND NOT ${isEmptyText}`, 'plaintext_pii', label(`${path} arrived unprotected; its value was removed from the payload`)]);
-    refusals.push([`NOT ${isProtected} AND ${jsonType} != 'Null' AND NOT ${isEmptyText}`, 'wrong_shape', `concat(${label(`${path} should be a protected value {ciphertext, blind_index, masked, valid}, got `)}, ${shown(json(path))})`]);
-    const absent = nullable ? 'NULL' : "''";
-    for (const name of ['ciphertext', 'blind_index', 'masked']) selects.push(`if(${protectedValue}, toString(${part(name)}), if(${emptyText}, '', ${absent})) AS ${ident(`${prefix}_${name}`)}`);
-    selects.push(`if(${protectedValue}, toBool(${part('valid')}), if(${emptyText}, false, ${nullable ? 'NULL' : 'false'})) AS ${ident(`${prefix}_valid`)}`);
-    if (!nullable) {
-      cleans.push(`(${protectedValue} OR ${emptyText})`);
-      piiErrors.push(`if(${protectedValue} OR ${emptyText}, '', ${label(`${path}: absent`)})`);
-    }
+    const notProtected = `NOT ${protectedAt(at(path))} AND NOT ${emptyTextAt(json(path))}`;
+    refusals.push([`${notProtected} AND ${jsonType} IN ('String', 'Int64', 'UInt64', 'Double')`, 'plaintext_pii', says(label(`${path} arrived unprotected; its value was removed from the payload`))]);
+    refusals.push([`${notProtected} AND ${jsonType} != 'Null'`, 'wrong_shape', says(label(`${path} should be a protected value {ciphertext, blind_index, masked, valid}, got `), rawAt(json(path)))]);
   }
-  // One lambda explains every value, in the spec's order: absent, or why it did not type, with the value as decode.ts shows it.
-  const types = [...byType.keys()];
-  const reasons = `multiIf(${types.map((type) => `k = ${lit(type)}, ${typing(type, 'v').reason}`).join(', ')}, '')`;
-  const depth = Math.max(...spec.scalars.map(({ path }) => path.split('.').length));
-  const raw = `multiIf(${Array.from({ length: depth }, (_, index) => `length(p) = ${index + 1}, JSONExtractRaw(${jsonArgs([...jsonRoot, ...Array.from({ length: index + 1 }, (__, key) => `p[${key + 1}]`)])})`).join(', ')}, '')`;
-  const explained = `arrayMap((v, ok, k, n, l, p) -> multiIf(${isNone('v')}, if(n, '', concat(${where}, l, ': absent')), ok, '', concat(${where}, l, ': ', ${reasons}, ${cut(raw)})), [${spec.scalars.map(({ path }) => at(path)).join(', ')}], [${spec.scalars.map(({ column }) => oks.get(column)).join(', ')}], [${spec.scalars.map(({ type }) => lit(type)).join(', ')}], [${spec.scalars.map(({ nullable }) => String(nullable)).join(', ')}], [${spec.scalars.map(({ path }) => lit(path)).join(', ')}], [${spec.scalars.map(({ path }) => `[${keys(path).join(', ')}]`).join(', ')}])`;
-  const errors = piiErrors.length === 0 ? explained : `arrayConcat(${explained}, [${piiErrors.join(', ')}])`;
-  return { withs, selects, clean: cleans.join(' AND '), errors, refusals };
+  return refusals;
 }
 
-/** The parse errors of a row, transport's first; a row whose values all type (most) skips building the list. */
-function errorList(checks: readonly ErrorCheck[], reading?: Reading): string {
-  const clean = [...checks.map(([condition]) => condition), ...(reading === undefined ? [] : [reading.clean])].join(' AND ');
-  const texts = `[${checks.map(([, text]) => text).join(', ')}]`;
-  return `if(${clean}, CAST([], 'Array(String)'), arrayFilter(x -> x != '', ${reading === undefined ? texts : `arrayConcat(${texts}, ${reading.errors})`}))`;
+/** A PII node holding the protected form. */
+const protectedAt = (node: string): string =>
+  `(${isNone(element(node, PROBE))} AND dynamicType(${element(node, 'ciphertext')}) = 'String' AND dynamicType(${element(node, 'blind_index')}) = 'String' AND dynamicType(${element(node, 'masked')}) = 'String' AND dynamicType(${element(node, 'valid')}) = 'Bool')`;
+/** A PII value delivered as empty text (the producer leaves it so): nothing to protect. */
+const emptyTextAt = (path: JsonPath): string => `(JSONType(${jsonArgs(path)}) = 'String' AND JSONExtractString(${jsonArgs(path)}) = '')`;
+
+/** One value a view types. */
+interface Entry {
+  /** Its Dynamic leaf, in the view's first level. */
+  readonly leaf: string;
+  readonly type: ValueType;
+  readonly nullable: boolean;
+  /** The dotted path decode.ts names in its error. */
+  readonly label: string;
+  /** Its JSON path from the view's JSON base, as SQL literals. */
+  readonly keys: readonly string[];
+  /** Its place in the row's error list; 0 where its errors are told elsewhere (the transport's). */
+  readonly position: number;
+}
+
+/** An error as a tuple: its place in the list (0: none), its text before the value, and the value's JSON path (empty: none shown). */
+const NO_ERROR = "(toUInt32(0), '', CAST([], 'Array(String)'))";
+const anError = (position: string, text: string, path = "CAST([], 'Array(String)')"): string => `(toUInt32(${position}), ${text}, ${path})`;
+
+/**
+ * How a view types its values, table-driven and in levels. The values of one type are gathered
+ * into one array (level 1), instants parsed (level 2), typed by one lambda per type (level 3),
+ * and read by position in the last level, where one lambda per type explains the errors of a
+ * row that has any. ClickHouse plans a view's expressions at every insert, and that planning
+ * grows with their number; an alias used twice in one SELECT is planned twice, so each level
+ * reads the one before as columns.
+ */
+class TypedValues {
+  readonly level1: string[] = [];
+  readonly level2: string[] = [];
+  readonly level3: string[] = [];
+  private readonly byType = new Map<ValueType, number[]>();
+
+  constructor(
+    private readonly entries: readonly Entry[],
+    private readonly alias: string,
+  ) {
+    entries.forEach(({ type }, index) => this.byType.set(type, [...(this.byType.get(type) ?? []), index]));
+    for (const [type, indexes] of this.byType) {
+      const values = this.name(type, 'values');
+      this.level1.push(`[${indexes.map((index) => entries[index]?.leaf).join(', ')}] AS ${values}`);
+      if (type === 'datetime') {
+        this.level2.push(`arrayMap(v -> if(dynamicType(v) = 'String', ${isoMillis(instantText('v'))}, NULL), ${values}) AS ${this.name(type, 'ms')}`);
+        this.level3.push(`arrayMap((v, ms) -> if(dynamicType(v) = 'String' AND ${inRange('ms')}, fromUnixTimestamp64Milli(assumeNotNull(ms), 'UTC'), NULL), ${values}, ${this.name(type, 'ms')}) AS ${this.name(type, 'typed')}`);
+      } else if (type === 'strings') {
+        // An Array cannot be Nullable: its values fall back in the array, and whether each typed is kept beside.
+        const typed = typing(type, 'v');
+        this.level3.push(`arrayMap(v -> if(${typed.ok}, ${typed.value}, ${typed.fallback}), ${values}) AS ${this.name(type, 'typed')}`, `arrayMap(v -> ${typed.ok}, ${values}) AS ${this.name(type, 'ok')}`);
+      } else {
+        const typed = typing(type, 'v');
+        this.level3.push(`arrayMap(v -> if(${typed.ok}, ${typed.value}, NULL), ${values}) AS ${this.name(type, 'typed')}`);
+      }
+    }
+  }
+
+  private name(type: ValueType, what: string): string {
+    return `${this.alias}_${type}_${what}`;
+  }
+
+  private slot(index: number): [type: ValueType, at: string] {
+    const entry = this.entries[index];
+    if (entry === undefined) throw new Error(`no value ${index}`);
+    return [entry.type, `[${(this.byType.get(entry.type) ?? []).indexOf(index) + 1}]`];
+  }
+
+  /** The column's value (last level): NULL, or the type's default, where absent or untypeable. */
+  value(index: number): string {
+    const [type, at] = this.slot(index);
+    const typed = `${this.name(type, 'typed')}${at}`;
+    return type === 'strings' || this.entries[index]?.nullable ? typed : `ifNull(${typed}, ${typing(type, 'v').fallback})`;
+  }
+
+  /** True where the value typed (last level). */
+  ok(index: number): string {
+    const [type, at] = this.slot(index);
+    return type === 'strings' ? `${this.name(type, 'ok')}${at}` : `isNotNull(${this.name(type, 'typed')}${at})`;
+  }
+
+  /** True where no value with a place in the error list has an error (last level). */
+  clean(): string {
+    return [...this.byType].map(([type, indexes]) => {
+      const counted = indexes.map((index) => this.entries[index]?.position !== 0);
+      const nullables = indexes.map((index) => this.entries[index]?.nullable === true);
+      const ok = type === 'strings' ? 't' : 'isNotNull(t)';
+      return `arrayAll((t, v, n, c) -> NOT c OR ${ok} OR (n AND ${isNone('v')}), ${this.name(type, type === 'strings' ? 'ok' : 'typed')}, ${this.name(type, 'values')}, [${nullables.join(', ')}], [${counted.join(', ')}])`;
+    }).join(' AND ');
+  }
+
+  /** The errors, as arrays of anError tuples (last level). */
+  errors(where: string): string[] {
+    return [...this.byType].filter(([, indexes]) => indexes.some((index) => this.entries[index]?.position !== 0)).map(([type, indexes]) => {
+      const pick = <T>(get: (entry: Entry) => T): T[] => indexes.map((index) => {
+        const entry = this.entries[index];
+        if (entry === undefined) throw new Error(`no value ${index}`);
+        return get(entry);
+      });
+      const ok = type === 'strings' ? 't' : 'isNotNull(t)';
+      const reason =
+        type === 'datetime'
+          ? `multiIf(dynamicType(v) != 'String', 'not a date and time: ', NOT match(${instantText('v')}, '${ISO_DATETIME}'), 'not an ISO 8601 date and time with an offset: ', isNull(ms), 'no such date and time: ', 'outside 1900–2299: ')`
+          : typing(type, 'v').reason;
+      const arrays = [this.name(type, 'values'), this.name(type, type === 'strings' ? 'ok' : 'typed'), `[${pick((entry) => entry.nullable).join(', ')}]`, `[${pick((entry) => lit(entry.label)).join(', ')}]`, `[${pick((entry) => `[${entry.keys.join(', ')}]`).join(', ')}]`, `[${pick((entry) => entry.position).join(', ')}]`];
+      if (type === 'datetime') arrays.push(this.name(type, 'ms'));
+      return `arrayMap((v, t, n, l, p, i${type === 'datetime' ? ', ms' : ''}) -> multiIf(i = 0 OR ${ok} OR (n AND ${isNone('v')}), ${NO_ERROR}, ${isNone('v')}, ${anError('i', `concat(${where}, l, ': absent')`)}, ${anError('i', `concat(${where}, l, ': ', ${reason})`, 'p')}), ${arrays.join(', ')})`;
+    });
+  }
+}
+
+/**
+ * A row's parse errors from anError tuples, in their places; the value at each path shown as
+ * decode.ts shows it (read from the payload at `jsonRoot` and the error's path).
+ */
+function errorList(errors: readonly string[], jsonRoot: JsonPath, depth: number): string {
+  const raw = `multiIf(${Array.from({ length: depth }, (_, index) => `length(p) = ${index + 1}, JSONExtractRaw(${jsonArgs([...jsonRoot, ...Array.from({ length: index + 1 }, (__, key) => `p[${key + 1}]`)])})`).join(', ')}, '')`;
+  const shownAt = `arrayMap(p -> ${cut(`arrayMap(j -> if(j = '', 'undefined', j), [${raw}])[1]`)}, [tupleElement(x, 3)])[1]`;
+  return `arrayMap(x -> concat(tupleElement(x, 2), if(empty(tupleElement(x, 3)), '', ${shownAt})), arraySort(x -> tupleElement(x, 1), arrayFilter(x -> tupleElement(x, 1) > 0, arrayConcat(${errors.join(', ')}))))`;
+}
+
+/**
+ * The views that fill a RAW table from typed levels. `<base>_typed` (Null) holds every row's
+ * columns and whether it is clean; clean rows (most) go to the table with no errors, the others
+ * through `<base>_unclean` (Null) to a view that lists their errors. ClickHouse plans a view only
+ * for a block that has rows, so the error list's planning is paid only by an insert with an
+ * untypeable value.
+ */
+function gatedViews(base: string, target: string, levels: string, computed: readonly string[], names: readonly string[], clean: string, errors: string): string[] {
+  const typed = `${DB}.${base}_typed`;
+  const unclean = `${DB}.${base}_unclean`;
+  const typing = `SELECT *,
+    ${[...computed, `${asBool(clean)} AS _clean`].join(',\n    ')}
+FROM (
+${levels}
+)`;
+  return [
+    // The table takes its columns from the query (EMPTY: nothing is run), so no type is written twice.
+    `CREATE TABLE ${typed} ENGINE = Null EMPTY AS\n${typing}`,
+    `CREATE MATERIALIZED VIEW ${typed}_mv TO ${typed} AS\n${typing}`,
+    `CREATE MATERIALIZED VIEW ${DB}.${base}_mv TO ${target} AS
+SELECT ${names.join(', ')}, CAST([], 'Array(String)') AS parse_errors
+FROM ${typed}
+WHERE _clean`,
+    `CREATE TABLE ${unclean} AS ${typed}`,
+    `CREATE MATERIALIZED VIEW ${unclean}_mv TO ${unclean} AS\nSELECT * FROM ${typed} WHERE NOT _clean`,
+    `CREATE MATERIALIZED VIEW ${DB}.${base}_explained_mv TO ${target} AS
+SELECT ${names.join(', ')}, ${errors} AS parse_errors
+FROM ${unclean}`,
+  ];
+}
+
+/** A spec's values as entries: `root` the tuple its paths start from, `jsonKeys` their JSON path before the spec's. */
+const entriesOf = (spec: TableSpec, root: string, jsonKeys: readonly string[], firstPosition: number): Entry[] =>
+  spec.scalars.map(({ path, type, nullable }, index) => ({ leaf: path.split('.').reduce(element, root), type, nullable, label: path, keys: [...jsonKeys, ...keys(path)], position: firstPosition + index }));
+
+/** A spec's PII fields: level-1 columns (the node's parts, whether protected, whether empty text), last-level columns, clean condition and errors. */
+function piiColumns(spec: TableSpec, root: string, jsonRoot: JsonPath, where: string, firstPosition: number) {
+  const label = labelOf(where);
+  const level1: string[] = [];
+  const selects: string[] = [];
+  const cleans: string[] = [];
+  const errors: string[] = [];
+  spec.pii.forEach(({ prefix, path, nullable }, index) => {
+    const node = path.split('.').reduce(element, root);
+    const name = (what: string) => `_pii_${prefix}_${what}`;
+    level1.push(`${asBool(protectedAt(node))} AS ${name('protected')}`, `${asBool(`NOT ${name('protected')} AND ${emptyTextAt([...jsonRoot, ...keys(path)])}`)} AS ${name('empty')}`);
+    for (const part of PII_PARTS) level1.push(`${element(node, part)} AS ${name(part)}`);
+    const absent = nullable ? 'NULL' : "''";
+    for (const part of ['ciphertext', 'blind_index', 'masked']) selects.push(`if(${name('protected')}, toString(${name(part)}), if(${name('empty')}, '', ${absent})) AS ${ident(`${prefix}_${part}`)}`);
+    selects.push(`if(${name('protected')}, toBool(${name('valid')}), if(${name('empty')}, false, ${nullable ? 'NULL' : 'false'})) AS ${ident(`${prefix}_valid`)}`);
+    if (!nullable) {
+      cleans.push(`(${name('protected')} OR ${name('empty')})`);
+      errors.push(`[if(${name('protected')} OR ${name('empty')}, ${NO_ERROR}, ${anError(String(firstPosition + index), label(`${path}: absent`))})]`);
+    }
+  });
+  return { level1, selects, cleans, errors };
 }
 
 /** The envelope's tuple type for an entity: the probe, the envelope's fields, and the document. */
@@ -342,14 +453,18 @@ const text = (v: string): string => `if(dynamicType(${v}) = 'String', toString($
 const TRANSPORT = "kafka_topic LowCardinality(String), kafka_partition UInt32, kafka_offset UInt64, kafka_key String, kafka_timestamp DateTime64(3, 'UTC')";
 const KAFKA = 'kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp';
 const NOT_JSON = 'not JSON: the payload does not parse as JSON';
+/** No message. */
+const NONE = says("''");
 
 /** The two checks every message passes first, its topic's role aside: decode.ts's JSON.parse and object test. */
-const baseRefusals = (): Reading['refusals'] => [
-  [`NOT (NOT ${isNone(field('schema_version'))} OR isValidJSON(payload))`, 'not_json', `if(payload = '', 'not JSON: the payload is empty', ${lit(NOT_JSON)})`],
-  [`NOT (${isNone(field(PROBE))} AND (NOT ${isNone(field('schema_version'))} OR JSONType(payload) = 'Object'))`, 'bad_envelope', `concat('the message should be a JSON object, got ', ${shown([])})`],
+const baseRefusals = (): Refusal[] => [
+  [`NOT (NOT ${isNone(field('schema_version'))} OR isValidJSON(payload))`, 'not_json', says(`if(payload = '', 'not JSON: the payload is empty', ${lit(NOT_JSON)})`)],
+  [`NOT (${isNone(field(PROBE))} AND (NOT ${isNone(field('schema_version'))} OR JSONType(payload) = 'Object'))`, 'bad_envelope', says("'the message should be a JSON object, got '", rawAt([]))],
 ];
 
-const verdictOf = (refusals: Reading['refusals']): string => `multiIf(\n    ${refusals.map(([condition, kind, error]) => `${condition}, (${lit(kind)}, ${error})`).join(',\n    ')},\n    ('', ''))`;
+/** The first refusal that holds, as (kind, error); ('', '') for none. */
+const verdictOf = (refusals: Refusal[]): string =>
+  `arrayMap(v -> (tupleElement(v, 1), if(tupleElement(v, 1) = '', '', ${told('tupleElement(v, 2)')})), [multiIf(\n    ${refusals.map(([condition, kind, message]) => `${condition}, (${lit(kind)}, ${message})`).join(',\n    ')},\n    ('', ${NONE}))])[1]`;
 
 /**
  * decode.ts's withoutPlaintext, in the payload's text: each PII value that came as plaintext
@@ -398,32 +513,49 @@ FROM (
 )`;
 }
 
-/** The columns transportSelects gives, by name. */
-const TRANSPORT_COLUMNS = [KAFKA, 'schema_version', 'source_id', 'op', 'emitted_at', 'loaded_at', 'pii_key_id', 'content_hash'];
-
-function transportSelects(): { withs: string[]; selects: string[]; errors: ErrorCheck[] } {
-  const emitted = '_envelope_instants[1]';
-  const loaded = '_envelope_instants[2]';
+/**
+ * The envelope's own fields: their first-level columns (from the scope that has the tuple `e`),
+ * their instants as typed values (position 0: told here, not by the values' lambdas), and
+ * their last-level columns and errors, which come first in a row's list.
+ */
+const TRANSPORT_LEVEL1 = [
+  `toUInt16(${field('schema_version')}) AS schema_version`,
+  `toString(${field('source_id')}) AS source_id`,
+  `${text(field('op'))} AS op`,
+  `${asBool(`dynamicType(${field('op')}) = 'String'`)} AS _op_is_text`,
+  `${text(field('pii_key_id'))} AS pii_key_id`,
+  `${text(field('content_hash'))} AS content_hash`,
+];
+const TRANSPORT_PASSED = ['schema_version', 'source_id', 'op', '_op_is_text', 'pii_key_id', 'content_hash'];
+const instantEntries = (emitted: string, loaded: string): Entry[] => [
+  { leaf: emitted, type: 'datetime', nullable: false, label: 'emitted_at', keys: [lit('emitted_at')], position: 0 },
+  { leaf: loaded, type: 'datetime', nullable: true, label: 'loaded_at', keys: [lit('loaded_at')], position: 0 },
+];
+/** The transport columns of a RAW table, and the two of them the typed values give (their first two are the instants). */
+const TRANSPORT_NAMES = [KAFKA, 'schema_version', 'source_id', 'op', 'emitted_at', 'loaded_at', 'pii_key_id', 'content_hash'];
+const instantColumns = (values: TypedValues): string[] => [`${values.value(0)} AS emitted_at`, `${values.value(1)} AS loaded_at`];
+function transportErrors(values: TypedValues): { clean: string; errors: string[] } {
   const loadedPresent = `(JSONHas(payload, 'loaded_at') AND NOT (JSONType(payload, 'loaded_at') = 'String' AND JSONExtractString(payload, 'loaded_at') = ''))`;
+  const loadedClean = `(${values.ok(1)} OR NOT ${loadedPresent})`;
   return {
-    withs: [`arrayMap(v -> ${instant('v')}, [${field('emitted_at')}, ${field('loaded_at')}]) AS _envelope_instants`],
-    selects: [
-      KAFKA,
-      `toUInt16(${field('schema_version')}) AS schema_version`,
-      `toString(${field('source_id')}) AS source_id`,
-      `${text(field('op'))} AS op`,
-      `ifNull(${emitted}, toDateTime64(0, 3, 'UTC')) AS emitted_at`,
-      `${loaded} AS loaded_at`,
-      `${text(field('pii_key_id'))} AS pii_key_id`,
-      `${text(field('content_hash'))} AS content_hash`,
-    ],
+    clean: `${values.ok(0)} AND ${loadedClean} AND _op_is_text`,
     errors: [
-      [`isNotNull(${emitted})`, `if(isNull(${emitted}), concat('emitted_at: not an ISO 8601 date and time: ', ${shown([lit('emitted_at')])}), '')`],
-      [`(isNotNull(${loaded}) OR NOT ${loadedPresent})`, `if(isNull(${loaded}) AND ${loadedPresent}, concat('loaded_at: not an ISO 8601 date and time: ', ${shown([lit('loaded_at')])}), '')`],
-      [`dynamicType(${field('op')}) = 'String'`, `if(dynamicType(${field('op')}) != 'String', concat('op: not text: ', ${shown([lit('op')])}), '')`],
+      `[if(${values.ok(0)}, ${NO_ERROR}, ${anError('1', "'emitted_at: not an ISO 8601 date and time: '", `[${lit('emitted_at')}]`)})]`,
+      `[if(${loadedClean}, ${NO_ERROR}, ${anError('2', "'loaded_at: not an ISO 8601 date and time: '", `[${lit('loaded_at')}]`)})]`,
+      `[if(_op_is_text, ${NO_ERROR}, ${anError('3', "'op: not text: '", `[${lit('op')}]`)})]`,
     ],
   };
 }
+/** Where the document's values start in a row's error list, after the transport's. */
+const FIRST_VALUE_POSITION = 10;
+
+/** The levels after the first: instants parsed, then values typed; each reads the one before as columns. */
+function typedLevels(first: string, values: TypedValues): string {
+  const nest = (inner: string, selects: readonly string[]) => (selects.length === 0 ? inner : `SELECT *,\n        ${selects.join(',\n        ')}\nFROM (\n${inner}\n)`);
+  return nest(nest(first, values.level2), values.level3);
+}
+
+const depthOf = (spec: TableSpec): number => Math.max(...spec.scalars.map(({ path }) => path.split('.').length));
 
 /** One migration per entity: the parse, and the views that fill its RAW table(s) and `rejected`. */
 export function entityMigration(entity: Entity): string {
@@ -431,30 +563,28 @@ export function entityMigration(entity: Entity): string {
   const tree = treeOf(spec);
   const key = BUSINESS_KEYS[entity];
   const keyValue = element(DOC, key);
-  const document = readColumns(spec, tree, DOC, [lit('document')], "''", '_document');
-  const refusals: Reading['refusals'] = [
+  const refusals: Refusal[] = [
     ...baseRefusals(),
-    [`NOT (dynamicType(${field('schema_version')}) IN ${NUMBERS} AND toFloat64(${field('schema_version')}) = ${SCHEMA_VERSION})`, 'unknown_schema_version', `concat('unknown schema_version ', ${shown([lit('schema_version')])}, '; this ingest reads ${SCHEMA_VERSION}')`],
-    [`dynamicType(${field('entity')}) != 'String' OR toString(${field('entity')}) = ''`, 'bad_envelope', "'the envelope has no entity'"],
-    [`toString(${field('entity')}) != ${lit(entity)}`, 'bad_envelope', `concat('entity ', ${shown([lit('entity')])}, ' on topic ', kafka_topic, ', which carries ${entity}')`],
-    [`dynamicType(${field('source_id')}) != 'String' OR toString(${field('source_id')}) = ''`, 'bad_envelope', "'the envelope has no source_id'"],
-    [`NOT ${isNone(element(DOC, PROBE))} OR (${isNone(keyValue)} AND JSONType(payload, 'document') != 'Object')`, 'wrong_shape', `concat('document should be an object, got ', ${shown([lit('document')])})`],
-    [`dynamicType(${keyValue}) != 'String' OR ${jsTrim(`toString(${keyValue})`)} = ''`, 'missing_business_key', lit(`document has no business key ${key}`)],
-    ...document.refusals,
+    [`NOT (dynamicType(${field('schema_version')}) IN ${NUMBERS} AND toFloat64(${field('schema_version')}) = ${SCHEMA_VERSION})`, 'unknown_schema_version', says("'unknown schema_version '", rawAt([lit('schema_version')]), `'; this ingest reads ${SCHEMA_VERSION}'`)],
+    [`dynamicType(${field('entity')}) != 'String' OR toString(${field('entity')}) = ''`, 'bad_envelope', says("'the envelope has no entity'")],
+    [`toString(${field('entity')}) != ${lit(entity)}`, 'bad_envelope', says("'entity '", rawAt([lit('entity')]), `concat(' on topic ', kafka_topic, ', which carries ${entity}')`)],
+    [`dynamicType(${field('source_id')}) != 'String' OR toString(${field('source_id')}) = ''`, 'bad_envelope', says("'the envelope has no source_id'")],
+    [`NOT ${isNone(element(DOC, PROBE))} OR (${isNone(keyValue)} AND JSONType(payload, 'document') != 'Object')`, 'wrong_shape', says("'document should be an object, got '", rawAt([lit('document')]))],
+    [`dynamicType(${keyValue}) != 'String' OR ${jsTrim(`toString(${keyValue})`)} = ''`, 'missing_business_key', says(lit(`document has no business key ${key}`))],
+    ...shapeChecks(spec, tree, DOC, [lit('document')], "''"),
   ];
-  const transport = transportSelects();
   const source = `${DB}.${entity}_envelopes`;
   const items = element(DOC, 'items');
   const statements = [`CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${envelopeType(entity)}, verdict Tuple(kind String, error String)) ENGINE = Null`];
-  let itemsView: string | undefined;
+  let itemsViews: string[] = [];
   const withs: string[] = [];
   if (entity === 'purchases') {
     const itemTree = treeOf(PURCHASE_ITEMS);
     const jsonItems = [lit('document'), lit('items')];
-    refusals.push([`empty(${items}) AND JSONType(payload, 'document', 'items') NOT IN ('Array', 'Null')`, 'wrong_shape', `concat('items should be an array, got ', ${shown(jsonItems)})`]);
+    refusals.push([`empty(${items}) AND JSONType(payload, 'document', 'items') NOT IN ('Array', 'Null')`, 'wrong_shape', says("'items should be an array, got '", rawAt(jsonItems))]);
     const itemObjects = [...itemTree.children].filter(([, child]) => child.leaf === undefined).map(([name]) => name);
     // Per item, which check refuses it first (0: none): not an object, then each object inside it, in decode.ts's order.
-    const itemParents = readColumns(PURCHASE_ITEMS, itemTree, 'it', [...jsonItems, 'i'], "''", '_item').refusals;
+    const itemParents = shapeChecks(PURCHASE_ITEMS, itemTree, 'it', [...jsonItems, 'i'], "''");
     if (PURCHASE_ITEMS.pii.length > 0 || itemParents.length !== itemObjects.length) throw new Error('purchase_items: only objects inside an item are checked, one level deep');
     const itemChecks = [notObject('it', itemTree, [...jsonItems, 'i'], false), ...itemParents.map(([condition]) => condition)];
     withs.push(
@@ -464,33 +594,42 @@ export function entityMigration(entity: Entity): string {
     );
     // A list ClickHouse read short of the JSON array would hide an element: the check asks the payload for its length.
     const unreadElement = `arrayFirstIndex(i -> JSONType(payload, 'document', 'items', i) != 'Object', range(1, toUInt64(JSONLength(payload, 'document', 'items')) + 1))`;
-    refusals.push([`length(${items}) != JSONLength(payload, 'document', 'items')`, 'wrong_shape', `concat('items[', toString(${unreadElement} - 1), '] should be an object, got ', ${shown([...jsonItems, unreadElement])})`]);
+    refusals.push([`length(${items}) != JSONLength(payload, 'document', 'items')`, 'wrong_shape', says(`concat('items[', toString(${unreadElement} - 1), '] should be an object, got ')`, rawAt([...jsonItems, unreadElement]))]);
     const badAt = [...jsonItems, '_bad_item'];
     const rawProblem = `multiIf(${itemObjects.map((name, index) => `_bad_item_problem = ${index + 2}, ${rawAt([...badAt, lit(name)])}`).join(', ')}, ${rawAt(badAt)})`;
     const where = `[${['', ...itemObjects.map((name) => `.${name}`)].map(lit).join(', ')}][_bad_item_problem]`;
-    refusals.push(['_bad_item > 0', 'wrong_shape', `concat('items[', toString(_bad_item - 1), ']', ${where}, ' should be an object, got ', ${cut(rawProblem)})`]);
-    const itemReading = readColumns(PURCHASE_ITEMS, itemTree, 'item', [...jsonItems, 'item_position'], "concat('items[', toString(item_position - 1), '].')", '_item');
-    // The message's columns are typed once, before ARRAY JOIN repeats them per item: only they, the payload and the items are repeated, not the whole tuple.
-    itemsView = `CREATE MATERIALIZED VIEW ${DB}.purchase_items_envelopes_mv TO ${DB}.purchase_items AS
-WITH ${itemReading.withs.join(',\n    ')}
-SELECT ${[...TRANSPORT_COLUMNS, 'purchase_id', 'toUInt32(item_position - 1) AS item_index', ...itemReading.selects, `${errorList([], itemReading)} AS parse_errors`].join(',\n    ')}
+    refusals.push(['_bad_item > 0', 'wrong_shape', says(`concat('items[', toString(_bad_item - 1), ']', ${where}, ' should be an object, got ')`, rawProblem)]);
+    const itemValues = new TypedValues([...instantEntries('_emitted_at_leaf', '_loaded_at_leaf'), ...entriesOf(PURCHASE_ITEMS, 'item', [], FIRST_VALUE_POSITION)], '_item');
+    const itemJson = [...jsonItems, 'item_position'];
+    // The message's columns are read once, before ARRAY JOIN repeats them per item: only they, the payload and the item are repeated, not the whole tuple.
+    const message = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_LEVEL1, `${field('emitted_at')} AS _emitted_at_leaf`, `${field('loaded_at')} AS _loaded_at_leaf`, `toString(${keyValue}) AS purchase_id`, `${items} AS purchase_items`].join(',\n        ')}
+FROM ${source}
+WHERE verdict.kind = ''${fresh(`${DB}.purchase_items`, source)}`;
+    const perItem = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_PASSED, 'purchase_id', 'item_position', ...itemValues.level1].join(',\n        ')}
 FROM (
-    WITH ${transport.withs.join(', ')}
-    SELECT ${[...transport.selects, `toString(${keyValue}) AS purchase_id`, 'payload', `${items} AS purchase_items`].join(',\n        ')}
-    FROM ${source}
-    WHERE verdict.kind = ''${fresh(`${DB}.purchase_items`, source)}
+${message}
 )
 ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_position`;
+    const itemColumns = PURCHASE_ITEMS.scalars.map(({ column }, index) => `${itemValues.value(index + 2)} AS ${ident(column)}`);
+    const itemErrors = errorList(itemValues.errors("concat('items[', toString(item_position - 1), '].')"), itemJson, depthOf(PURCHASE_ITEMS));
+    const itemNames = [...TRANSPORT_NAMES, 'purchase_id', 'item_index', ...PURCHASE_ITEMS.scalars.map(({ column }) => ident(column))];
+    itemsViews = gatedViews('purchase_items_envelopes', `${DB}.purchase_items`, typedLevels(perItem, itemValues), [...instantColumns(itemValues), 'toUInt32(item_position - 1) AS item_index', ...itemColumns], itemNames, itemValues.clean(), itemErrors);
   }
   // Only an empty list asks the payload whether it was an array ([]) or not there (null, absent).
   const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`] : [];
   statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), verdictOf(refusals), withs));
-  statements.push(`CREATE MATERIALIZED VIEW ${DB}.${entity}_from_envelopes_mv TO ${spec.table} AS
-WITH ${[...transport.withs, ...document.withs].join(',\n    ')}
-SELECT ${[...transport.selects, ...document.selects, ...itemCount, `${errorList(transport.errors, document)} AS parse_errors`].join(',\n    ')}
+  const values = new TypedValues([...instantEntries(field('emitted_at'), field('loaded_at')), ...entriesOf(spec, DOC, [lit('document')], FIRST_VALUE_POSITION)], '_document');
+  const pii = piiColumns(spec, DOC, [lit('document')], "''", FIRST_VALUE_POSITION + spec.scalars.length);
+  const transport = transportErrors(values);
+  const first = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_LEVEL1, ...values.level1, ...pii.level1, ...itemCount].join(',\n        ')}
 FROM ${source}
-WHERE verdict.kind = ''${fresh(spec.table, source)}`);
-  if (itemsView !== undefined) statements.push(itemsView);
+WHERE verdict.kind = ''${fresh(spec.table, source)}`;
+  const columns = spec.scalars.map(({ column }, index) => `${values.value(index + 2)} AS ${ident(column)}`);
+  const clean = [transport.clean, values.clean(), ...pii.cleans].join(' AND ');
+  const errors = errorList([...transport.errors, ...values.errors("''"), ...pii.errors], [], depthOf(spec) + 1);
+  const names = [...TRANSPORT_NAMES, ...spec.scalars.map(({ column }) => ident(column)), ...spec.pii.flatMap(({ prefix }) => PII_PARTS.map((part) => ident(`${prefix}_${part}`))), ...(entity === 'purchases' ? ['item_count'] : [])];
+  statements.push(...gatedViews(`${entity}_from_envelopes`, spec.table, typedLevels(first, values), [...instantColumns(values), ...columns, ...pii.selects], names, clean, errors));
+  statements.push(...itemsViews);
   statements.push(rejectedView(`${entity}_rejected_mv`, source, "verdict.kind != ''", "'ingest'", 'verdict.kind', 'verdict.error', withoutPlaintext(entity, 'payload'), 'now64(3)'));
   return statements.join(';\n\n');
 }
