@@ -487,9 +487,9 @@ function withoutPlaintext(entity: Entity, payload: string): string {
   }, payload);
 }
 
-function rejectedView(name: string, source: string, where: string, origin: string, kind: string, error: string, payload: string, failedAt: string): string {
+function rejectedView(name: string, source: string, where: string, origin: string, kind: string, error: string, payload: string, failedAt: string, withs: readonly string[] = []): string {
   return `CREATE MATERIALIZED VIEW ${DB}.${name} TO ${DB}.rejected AS
-SELECT ${KAFKA},
+${withs.length === 0 ? '' : `WITH ${withs.join(',\n    ')}\n`}SELECT ${KAFKA},
     ${origin} AS origin, ${kind} AS error_kind, ${error} AS error,
     ${text(field('entity'))} AS entity, ${text(field('source_id'))} AS source_id, ${text(field('pii_key_id'))} AS pii_key_id,
     ${payload} AS payload, ${failedAt} AS failed_at
@@ -502,9 +502,9 @@ const fresh = (target: string, source: string): string =>
   `\n  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${target} WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${source}))`;
 
 /** The parse: the payload read once into the envelope's tuple (text stays text: no date inference). */
-function parseView(name: string, target: string, role: string, type: string, verdict: string, withs: readonly string[] = []): string {
+function parseView(name: string, target: string, role: string, type: string, judged: readonly string[], withs: readonly string[] = []): string {
   return `CREATE MATERIALIZED VIEW ${DB}.${name} TO ${target} AS
-${withs.length === 0 ? '' : `WITH ${withs.join(',\n    ')}\n`}SELECT ${KAFKA}, payload, e, ${verdict} AS verdict
+${withs.length === 0 ? '' : `WITH ${withs.join(',\n    ')}\n`}SELECT ${KAFKA}, payload, e, ${judged.join(', ')}
 FROM (
     SELECT *, JSONExtract(payload, ${lit(type)}) AS e
     FROM ${DB}.envelopes
@@ -575,7 +575,9 @@ export function entityMigration(entity: Entity): string {
   ];
   const source = `${DB}.${entity}_envelopes`;
   const items = element(DOC, 'items');
-  const statements = [`CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${envelopeType(entity)}, verdict Tuple(kind String, error String)) ENGINE = Null`];
+  const refused = `${DB}.${entity}_refused`;
+  // Which refusal holds first (0: none); its message is built only for refused messages, behind `<entity>_refused`.
+  const statements = [`CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${envelopeType(entity)}, refusal UInt8) ENGINE = Null`];
   let itemsViews: string[] = [];
   const withs: string[] = [];
   if (entity === 'purchases') {
@@ -604,7 +606,7 @@ export function entityMigration(entity: Entity): string {
     // The message's columns are read once, before ARRAY JOIN repeats them per item: only they, the payload and the item are repeated, not the whole tuple.
     const message = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_LEVEL1, `${field('emitted_at')} AS _emitted_at_leaf`, `${field('loaded_at')} AS _loaded_at_leaf`, `toString(${keyValue}) AS purchase_id`, `${items} AS purchase_items`].join(',\n        ')}
 FROM ${source}
-WHERE verdict.kind = ''${fresh(`${DB}.purchase_items`, source)}`;
+WHERE refusal = 0${fresh(`${DB}.purchase_items`, source)}`;
     const perItem = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_PASSED, 'purchase_id', 'item_position', ...itemValues.level1].join(',\n        ')}
 FROM (
 ${message}
@@ -617,20 +619,24 @@ ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_positi
   }
   // Only an empty list asks the payload whether it was an array ([]) or not there (null, absent).
   const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`] : [];
-  statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), verdictOf(refusals), withs));
+  if (refusals.length > 255) throw new Error(`${entity}: more refusals than a UInt8 numbers`);
+  statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), [`multiIf(${refusals.map(([condition], index) => `${condition}, ${index + 1}`).join(',\n    ')}, 0) AS refusal`], withs));
   const values = new TypedValues([...instantEntries(field('emitted_at'), field('loaded_at')), ...entriesOf(spec, DOC, [lit('document')], FIRST_VALUE_POSITION)], '_document');
   const pii = piiColumns(spec, DOC, [lit('document')], "''", FIRST_VALUE_POSITION + spec.scalars.length);
   const transport = transportErrors(values);
   const first = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_LEVEL1, ...values.level1, ...pii.level1, ...itemCount].join(',\n        ')}
 FROM ${source}
-WHERE verdict.kind = ''${fresh(spec.table, source)}`;
+WHERE refusal = 0${fresh(spec.table, source)}`;
   const columns = spec.scalars.map(({ column }, index) => `${values.value(index + 2)} AS ${ident(column)}`);
   const clean = [transport.clean, values.clean(), ...pii.cleans].join(' AND ');
   const errors = errorList([...transport.errors, ...values.errors("''"), ...pii.errors], [], depthOf(spec) + 1);
   const names = [...TRANSPORT_NAMES, ...spec.scalars.map(({ column }) => ident(column)), ...spec.pii.flatMap(({ prefix }) => PII_PARTS.map((part) => ident(`${prefix}_${part}`))), ...(entity === 'purchases' ? ['item_count'] : [])];
   statements.push(...gatedViews(`${entity}_from_envelopes`, spec.table, typedLevels(first, values), [...instantColumns(values), ...columns, ...pii.selects], names, clean, errors));
   statements.push(...itemsViews);
-  statements.push(rejectedView(`${entity}_rejected_mv`, source, "verdict.kind != ''", "'ingest'", 'verdict.kind', 'verdict.error', withoutPlaintext(entity, 'payload'), 'now64(3)'));
+  statements.push(`CREATE TABLE ${refused} AS ${source}`, `CREATE MATERIALIZED VIEW ${refused}_mv TO ${refused} AS\nSELECT * FROM ${source} WHERE refusal > 0`);
+  const kinds = `[${refusals.map(([, kind]) => lit(kind)).join(', ')}][refusal]`;
+  const message = told(`multiIf(${refusals.map(([, , said], index) => `refusal = ${index + 1}, ${said}`).join(',\n    ')}, ${NONE})`);
+  statements.push(rejectedView(`${entity}_rejected_mv`, refused, 'true', "'ingest'", kinds, message, withoutPlaintext(entity, 'payload'), 'now64(3)', withs));
   return statements.join(';\n\n');
 }
 
