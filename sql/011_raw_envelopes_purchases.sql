@@ -110,10 +110,10 @@ SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp,
         tupleElement(tupleElement(tupleElement(tupleElement(e, 'document'), 'customer'), 'phone'), 'blind_index') AS _pii_customer_phone_blind_index,
         tupleElement(tupleElement(tupleElement(tupleElement(e, 'document'), 'customer'), 'phone'), 'masked') AS _pii_customer_phone_masked,
         tupleElement(tupleElement(tupleElement(tupleElement(e, 'document'), 'customer'), 'phone'), 'valid') AS _pii_customer_phone_valid,
-        if(notEmpty(tupleElement(tupleElement(e, 'document'), 'items')), toUInt32(length(tupleElement(tupleElement(e, 'document'), 'items'))), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count
+        if(notEmpty(tupleElement(tupleElement(e, 'document'), 'items')), toUInt32(length(tupleElement(tupleElement(e, 'document'), 'items'))), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count,
+        tupleElement(tupleElement(e, 'document'), 'items') AS _purchase_items
 FROM piccha_raw.purchases_envelopes
 WHERE refusal = 0
-  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases_envelopes))
 )
 )
 );
@@ -193,10 +193,10 @@ SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp,
         tupleElement(tupleElement(tupleElement(tupleElement(e, 'document'), 'customer'), 'phone'), 'blind_index') AS _pii_customer_phone_blind_index,
         tupleElement(tupleElement(tupleElement(tupleElement(e, 'document'), 'customer'), 'phone'), 'masked') AS _pii_customer_phone_masked,
         tupleElement(tupleElement(tupleElement(tupleElement(e, 'document'), 'customer'), 'phone'), 'valid') AS _pii_customer_phone_valid,
-        if(notEmpty(tupleElement(tupleElement(e, 'document'), 'items')), toUInt32(length(tupleElement(tupleElement(e, 'document'), 'items'))), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count
+        if(notEmpty(tupleElement(tupleElement(e, 'document'), 'items')), toUInt32(length(tupleElement(tupleElement(e, 'document'), 'items'))), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count,
+        tupleElement(tupleElement(e, 'document'), 'items') AS _purchase_items
 FROM piccha_raw.purchases_envelopes
 WHERE refusal = 0
-  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases_envelopes))
 )
 )
 );
@@ -204,7 +204,8 @@ WHERE refusal = 0
 CREATE MATERIALIZED VIEW piccha_raw.purchases_from_envelopes_mv TO piccha_raw.purchases AS
 SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash, `purchase_id`, `customer_id`, `customer_first_name`, `customer_last_name`, `customer_is_loyalty_member`, `customer_loyalty_card_number`, `store_id`, `store_name`, `store_network`, `store_location_country`, `store_location_city`, `store_location_street`, `store_location_house`, `store_location_postal_code`, `store_location_latitude`, `store_location_longitude`, `total_amount`, `payment_method`, `is_delivery`, `delivery_address_country`, `delivery_address_city`, `delivery_address_street`, `delivery_address_house`, `delivery_address_apartment`, `delivery_address_postal_code`, `purchase_datetime`, `customer_email_ciphertext`, `customer_email_blind_index`, `customer_email_masked`, `customer_email_valid`, `customer_phone_ciphertext`, `customer_phone_blind_index`, `customer_phone_masked`, `customer_phone_valid`, item_count, CAST([], 'Array(String)') AS parse_errors
 FROM piccha_raw.purchases_from_envelopes_typed
-WHERE _clean;
+WHERE _clean
+  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases_from_envelopes_typed));
 
 CREATE TABLE piccha_raw.purchases_from_envelopes_unclean AS piccha_raw.purchases_from_envelopes_typed;
 
@@ -213,12 +214,12 @@ SELECT * FROM piccha_raw.purchases_from_envelopes_typed WHERE NOT _clean;
 
 CREATE MATERIALIZED VIEW piccha_raw.purchases_from_envelopes_explained_mv TO piccha_raw.purchases AS
 SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash, `purchase_id`, `customer_id`, `customer_first_name`, `customer_last_name`, `customer_is_loyalty_member`, `customer_loyalty_card_number`, `store_id`, `store_name`, `store_network`, `store_location_country`, `store_location_city`, `store_location_street`, `store_location_house`, `store_location_postal_code`, `store_location_latitude`, `store_location_longitude`, `total_amount`, `payment_method`, `is_delivery`, `delivery_address_country`, `delivery_address_city`, `delivery_address_street`, `delivery_address_house`, `delivery_address_apartment`, `delivery_address_postal_code`, `purchase_datetime`, `customer_email_ciphertext`, `customer_email_blind_index`, `customer_email_masked`, `customer_email_valid`, `customer_phone_ciphertext`, `customer_phone_blind_index`, `customer_phone_masked`, `customer_phone_valid`, item_count, arrayMap(x -> concat(tupleElement(x, 2), if(empty(tupleElement(x, 3)), '', arrayMap(p -> arrayMap(r -> if(lengthUTF8(r) + countMatches(r, '[\x{10000}-\x{10FFFF}]') > 60, concat(arrayStringConcat(arrayFilter((c, u) -> u <= 57, extractAll(r, '(?s).'), arrayCumSum(arrayMap(c -> if(length(c) = 4, 2, 1), extractAll(r, '(?s).'))))), '…'), r), [arrayMap(j -> if(j = '', 'undefined', j), [multiIf(length(p) = 1, JSONExtractRaw(payload, p[1]), length(p) = 2, JSONExtractRaw(payload, p[1], p[2]), length(p) = 3, JSONExtractRaw(payload, p[1], p[2], p[3]), length(p) = 4, JSONExtractRaw(payload, p[1], p[2], p[3], p[4]), length(p) = 5, JSONExtractRaw(payload, p[1], p[2], p[3], p[4], p[5]), '')])[1]])[1], [tupleElement(x, 3)])[1])), arraySort(x -> tupleElement(x, 1), arrayFilter(x -> tupleElement(x, 1) > 0, arrayConcat([if(isNotNull(_document_datetime_typed[1]), (toUInt32(0), '', CAST([], 'Array(String)')), (toUInt32(1), 'emitted_at: not an ISO 8601 date and time: ', ['emitted_at']))], [if((isNotNull(_document_datetime_typed[2]) OR NOT (JSONHas(payload, 'loaded_at') AND NOT (JSONType(payload, 'loaded_at') = 'String' AND JSONExtractString(payload, 'loaded_at') = ''))), (toUInt32(0), '', CAST([], 'Array(String)')), (toUInt32(2), 'loaded_at: not an ISO 8601 date and time: ', ['loaded_at']))], [if(_op_is_text, (toUInt32(0), '', CAST([], 'Array(String)')), (toUInt32(3), 'op: not text: ', ['op']))], arrayMap((v, t, n, l, p, i, ms) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat('', l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat('', l, ': ', multiIf(dynamicType(v) != 'String', 'not a date and time: ', NOT match(replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), '^(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,9}))?)?(Z|([+-])(\\d{2}):?(\\d{2}))$'), 'not an ISO 8601 date and time with an offset: ', isNull(ms), 'no such date and time: ', 'outside 1900–2299: ')), p)), _document_datetime_values, _document_datetime_typed, [false, true, true], ['emitted_at', 'loaded_at', 'purchase_datetime'], [['emitted_at'], ['loaded_at'], ['document', 'purchase_datetime']], [0, 0, 35], _document_datetime_ms), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat('', l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat('', l, ': ', 'not text: '), p)), _document_string_values, _document_string_typed, [false, true, true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false], ['purchase_id', 'customer.customer_id', 'customer.first_name', 'customer.last_name', 'customer.loyalty_card_number', 'store.store_id', 'store.store_name', 'store.store_network', 'store.location.country', 'store.location.city', 'store.location.street', 'store.location.house', 'store.location.postal_code', 'payment_method', 'delivery_address.country', 'delivery_address.city', 'delivery_address.street', 'delivery_address.house', 'delivery_address.apartment', 'delivery_address.postal_code'], [['document', 'purchase_id'], ['document', 'customer', 'customer_id'], ['document', 'customer', 'first_name'], ['document', 'customer', 'last_name'], ['document', 'customer', 'loyalty_card_number'], ['document', 'store', 'store_id'], ['document', 'store', 'store_name'], ['document', 'store', 'store_network'], ['document', 'store', 'location', 'country'], ['document', 'store', 'location', 'city'], ['document', 'store', 'location', 'street'], ['document', 'store', 'location', 'house'], ['document', 'store', 'location', 'postal_code'], ['document', 'payment_method'], ['document', 'delivery_address', 'country'], ['document', 'delivery_address', 'city'], ['document', 'delivery_address', 'street'], ['document', 'delivery_address', 'house'], ['document', 'delivery_address', 'apartment'], ['document', 'delivery_address', 'postal_code']], [10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 23, 27, 29, 30, 31, 32, 33, 34]), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat('', l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat('', l, ': ', 'not true or false: '), p)), _document_bool_values, _document_bool_typed, [true, false], ['customer.is_loyalty_member', 'is_delivery'], [['document', 'customer', 'is_loyalty_member'], ['document', 'is_delivery']], [14, 28]), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat('', l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat('', l, ': ', 'not a number: '), p)), _document_float_values, _document_float_typed, [true, true], ['store.location.coordinates.latitude', 'store.location.coordinates.longitude'], [['document', 'store', 'location', 'coordinates', 'latitude'], ['document', 'store', 'location', 'coordinates', 'longitude']], [24, 25]), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat('', l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat('', l, ': ', multiIf(dynamicType(v) NOT IN ('String', 'Int64', 'UInt64', 'Float64') OR multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), '') = '' OR NOT isFinite(ifNull(toFloat64OrNull(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), '')), nan)), 'not a number: ', abs(toFloat64OrZero(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), ''))) >= 1e10, 'out of range for Decimal(12, 2): ', 'more than two decimal places: ')), p)), _document_decimal_values, _document_decimal_typed, [true], ['total_amount'], [['document', 'total_amount']], [26]))))) AS parse_errors
-FROM piccha_raw.purchases_from_envelopes_unclean;
+FROM piccha_raw.purchases_from_envelopes_unclean
+WHERE true
+  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases_from_envelopes_unclean));
 
 CREATE TABLE piccha_raw.purchase_items_envelopes_typed ENGINE = Null EMPTY AS
 SELECT *,
-    ifNull(_item_datetime_typed[1], toDateTime64(0, 3, 'UTC')) AS emitted_at,
-    _item_datetime_typed[2] AS loaded_at,
     toUInt32(item_position - 1) AS item_index,
     ifNull(_item_string_typed[1], '') AS `product_id`,
     ifNull(_item_string_typed[2], '') AS `name`,
@@ -235,59 +236,36 @@ SELECT *,
     ifNull(_item_string_typed[6], '') AS `manufacturer_country`,
     ifNull(_item_string_typed[7], '') AS `manufacturer_website`,
     ifNull(_item_string_typed[8], '') AS `manufacturer_inn`,
-    CAST(arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_datetime_typed, _item_datetime_values, [false, true], [false, false]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_string_typed, _item_string_values, [false, false, false, false, false, false, false, false], [true, true, true, true, true, true, true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_int32_typed, _item_int32_values, [false], [true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_decimal_typed, _item_decimal_values, [false, false], [true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_float_typed, _item_float_values, [false, false, false, false], [true, true, true, true]), 'Bool') AS _clean
+    CAST(arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_string_typed, _item_string_values, [false, false, false, false, false, false, false, false], [true, true, true, true, true, true, true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_int32_typed, _item_int32_values, [false], [true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_decimal_typed, _item_decimal_values, [false, false], [true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_float_typed, _item_float_values, [false, false, false, false], [true, true, true, true]), 'Bool') AS _clean
 FROM (
 SELECT *,
-        arrayMap((v, ms) -> if(dynamicType(v) = 'String' AND ifNull(ms >= -2208988800000 AND ms < 10413792000000, false), fromUnixTimestamp64Milli(assumeNotNull(ms), 'UTC'), NULL), _item_datetime_values, _item_datetime_ms) AS _item_datetime_typed,
         arrayMap(v -> if(dynamicType(v) IN ('String', 'Int64', 'UInt64', 'Float64', 'Bool'), toString(v), NULL), _item_string_values) AS _item_string_typed,
         arrayMap(v -> if(((dynamicType(v) IN ('Int64', 'UInt64') OR (dynamicType(v) = 'Float64' AND toFloat64(v) = floor(toFloat64(v)))) AND if(dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toFloat64(v), 0) BETWEEN -2147483648 AND 2147483647), toInt32(if(dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toFloat64(v), 0)), NULL), _item_int32_values) AS _item_int32_typed,
         arrayMap(v -> if(match(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), ''), '^-?\\d{1,10}(\\.\\d{1,2})?$'), toDecimal64(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), ''), 2), NULL), _item_decimal_values) AS _item_decimal_typed,
         arrayMap(v -> if(dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toFloat64(v), NULL), _item_float_values) AS _item_float_typed
 FROM (
-SELECT *,
-        arrayMap(v -> if(dynamicType(v) = 'String', arrayMap(g -> if(length(g) = 11 AND toInt64OrZero(g[2]) BETWEEN 1 AND 12 AND toInt64OrZero(g[3]) BETWEEN 1 AND 31 AND (toInt64OrZero(g[4]) <= 23 OR (toInt64OrZero(g[4]) = 24 AND toInt64OrZero(g[5]) = 0 AND toInt64OrZero(g[6]) = 0 AND toInt64OrZero(rightPad(g[7], 3, '0')) = 0)) AND toInt64OrZero(g[5]) <= 59 AND toInt64OrZero(g[6]) <= 59 AND (g[8] = 'Z' OR (toInt64OrZero(g[10]) <= 23 AND toInt64OrZero(g[11]) <= 59)), toNullable((intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 146097 + ((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)) - intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 400) * 365 + intDiv(((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)) - intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 400), 4) - intDiv(((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)) - intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 400), 100) + (intDiv(153 * ((toInt64OrZero(g[2]) + 9) % 12) + 2, 5) + toInt64OrZero(g[3]) - 1) - 719468) * 86400000 + toInt64OrZero(g[4]) * 3600000 + toInt64OrZero(g[5]) * 60000 + toInt64OrZero(g[6]) * 1000 + toInt64OrZero(substring(rightPad(g[7], 3, '0'), 1, 3)) - if(g[9] = '-', -1, 1) * (toInt64OrZero(g[10]) * 60 + toInt64OrZero(g[11])) * 60000), NULL), [extractGroups(replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), '^(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,9}))?)?(Z|([+-])(\\d{2}):?(\\d{2}))$')])[1], NULL), _item_datetime_values) AS _item_datetime_ms
-FROM (
 SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp,
-        payload,
         schema_version,
         source_id,
         op,
-        _op_is_text,
+        emitted_at,
+        loaded_at,
         pii_key_id,
         content_hash,
+        payload,
         purchase_id,
         item_position,
-        [_emitted_at_leaf, _loaded_at_leaf] AS _item_datetime_values,
         [tupleElement(item, 'product_id'), tupleElement(item, 'name'), tupleElement(item, 'category'), tupleElement(item, 'unit'), tupleElement(tupleElement(item, 'manufacturer'), 'name'), tupleElement(tupleElement(item, 'manufacturer'), 'country'), tupleElement(tupleElement(item, 'manufacturer'), 'website'), tupleElement(tupleElement(item, 'manufacturer'), 'inn')] AS _item_string_values,
         [tupleElement(item, 'quantity')] AS _item_int32_values,
         [tupleElement(item, 'price_per_unit'), tupleElement(item, 'total_price')] AS _item_decimal_values,
         [tupleElement(tupleElement(item, 'kbju'), 'calories'), tupleElement(tupleElement(item, 'kbju'), 'protein'), tupleElement(tupleElement(item, 'kbju'), 'fat'), tupleElement(tupleElement(item, 'kbju'), 'carbohydrates')] AS _item_float_values
-FROM (
-SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp,
-        payload,
-        toUInt16(tupleElement(e, 'schema_version')) AS schema_version,
-        toString(tupleElement(e, 'source_id')) AS source_id,
-        if(dynamicType(tupleElement(e, 'op')) = 'String', toString(tupleElement(e, 'op')), '') AS op,
-        CAST(dynamicType(tupleElement(e, 'op')) = 'String', 'Bool') AS _op_is_text,
-        if(dynamicType(tupleElement(e, 'pii_key_id')) = 'String', toString(tupleElement(e, 'pii_key_id')), '') AS pii_key_id,
-        if(dynamicType(tupleElement(e, 'content_hash')) = 'String', toString(tupleElement(e, 'content_hash')), '') AS content_hash,
-        tupleElement(e, 'emitted_at') AS _emitted_at_leaf,
-        tupleElement(e, 'loaded_at') AS _loaded_at_leaf,
-        toString(tupleElement(tupleElement(e, 'document'), 'purchase_id')) AS purchase_id,
-        tupleElement(tupleElement(e, 'document'), 'items') AS purchase_items
-FROM piccha_raw.purchases_envelopes
-WHERE refusal = 0
-  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchase_items WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases_envelopes))
-)
-ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_position
-)
+FROM piccha_raw.purchases_from_envelopes_typed
+ARRAY JOIN _purchase_items AS item, arrayEnumerate(_purchase_items) AS item_position
 )
 );
 
 CREATE MATERIALIZED VIEW piccha_raw.purchase_items_envelopes_typed_mv TO piccha_raw.purchase_items_envelopes_typed AS
 SELECT *,
-    ifNull(_item_datetime_typed[1], toDateTime64(0, 3, 'UTC')) AS emitted_at,
-    _item_datetime_typed[2] AS loaded_at,
     toUInt32(item_position - 1) AS item_index,
     ifNull(_item_string_typed[1], '') AS `product_id`,
     ifNull(_item_string_typed[2], '') AS `name`,
@@ -304,59 +282,39 @@ SELECT *,
     ifNull(_item_string_typed[6], '') AS `manufacturer_country`,
     ifNull(_item_string_typed[7], '') AS `manufacturer_website`,
     ifNull(_item_string_typed[8], '') AS `manufacturer_inn`,
-    CAST(arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_datetime_typed, _item_datetime_values, [false, true], [false, false]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_string_typed, _item_string_values, [false, false, false, false, false, false, false, false], [true, true, true, true, true, true, true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_int32_typed, _item_int32_values, [false], [true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_decimal_typed, _item_decimal_values, [false, false], [true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_float_typed, _item_float_values, [false, false, false, false], [true, true, true, true]), 'Bool') AS _clean
+    CAST(arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_string_typed, _item_string_values, [false, false, false, false, false, false, false, false], [true, true, true, true, true, true, true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_int32_typed, _item_int32_values, [false], [true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_decimal_typed, _item_decimal_values, [false, false], [true, true]) AND arrayAll((t, v, n, c) -> NOT c OR isNotNull(t) OR (n AND isNull(v)), _item_float_typed, _item_float_values, [false, false, false, false], [true, true, true, true]), 'Bool') AS _clean
 FROM (
 SELECT *,
-        arrayMap((v, ms) -> if(dynamicType(v) = 'String' AND ifNull(ms >= -2208988800000 AND ms < 10413792000000, false), fromUnixTimestamp64Milli(assumeNotNull(ms), 'UTC'), NULL), _item_datetime_values, _item_datetime_ms) AS _item_datetime_typed,
         arrayMap(v -> if(dynamicType(v) IN ('String', 'Int64', 'UInt64', 'Float64', 'Bool'), toString(v), NULL), _item_string_values) AS _item_string_typed,
         arrayMap(v -> if(((dynamicType(v) IN ('Int64', 'UInt64') OR (dynamicType(v) = 'Float64' AND toFloat64(v) = floor(toFloat64(v)))) AND if(dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toFloat64(v), 0) BETWEEN -2147483648 AND 2147483647), toInt32(if(dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toFloat64(v), 0)), NULL), _item_int32_values) AS _item_int32_typed,
         arrayMap(v -> if(match(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), ''), '^-?\\d{1,10}(\\.\\d{1,2})?$'), toDecimal64(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), ''), 2), NULL), _item_decimal_values) AS _item_decimal_typed,
         arrayMap(v -> if(dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toFloat64(v), NULL), _item_float_values) AS _item_float_typed
 FROM (
-SELECT *,
-        arrayMap(v -> if(dynamicType(v) = 'String', arrayMap(g -> if(length(g) = 11 AND toInt64OrZero(g[2]) BETWEEN 1 AND 12 AND toInt64OrZero(g[3]) BETWEEN 1 AND 31 AND (toInt64OrZero(g[4]) <= 23 OR (toInt64OrZero(g[4]) = 24 AND toInt64OrZero(g[5]) = 0 AND toInt64OrZero(g[6]) = 0 AND toInt64OrZero(rightPad(g[7], 3, '0')) = 0)) AND toInt64OrZero(g[5]) <= 59 AND toInt64OrZero(g[6]) <= 59 AND (g[8] = 'Z' OR (toInt64OrZero(g[10]) <= 23 AND toInt64OrZero(g[11]) <= 59)), toNullable((intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 146097 + ((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)) - intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 400) * 365 + intDiv(((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)) - intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 400), 4) - intDiv(((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)) - intDiv((toInt64OrZero(g[1]) - if(toInt64OrZero(g[2]) <= 2, 1, 0)), 400) * 400), 100) + (intDiv(153 * ((toInt64OrZero(g[2]) + 9) % 12) + 2, 5) + toInt64OrZero(g[3]) - 1) - 719468) * 86400000 + toInt64OrZero(g[4]) * 3600000 + toInt64OrZero(g[5]) * 60000 + toInt64OrZero(g[6]) * 1000 + toInt64OrZero(substring(rightPad(g[7], 3, '0'), 1, 3)) - if(g[9] = '-', -1, 1) * (toInt64OrZero(g[10]) * 60 + toInt64OrZero(g[11])) * 60000), NULL), [extractGroups(replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), '^(\\d{4})-(\\d{2})-(\\d{2})[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,9}))?)?(Z|([+-])(\\d{2}):?(\\d{2}))$')])[1], NULL), _item_datetime_values) AS _item_datetime_ms
-FROM (
 SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp,
-        payload,
         schema_version,
         source_id,
         op,
-        _op_is_text,
+        emitted_at,
+        loaded_at,
         pii_key_id,
         content_hash,
+        payload,
         purchase_id,
         item_position,
-        [_emitted_at_leaf, _loaded_at_leaf] AS _item_datetime_values,
         [tupleElement(item, 'product_id'), tupleElement(item, 'name'), tupleElement(item, 'category'), tupleElement(item, 'unit'), tupleElement(tupleElement(item, 'manufacturer'), 'name'), tupleElement(tupleElement(item, 'manufacturer'), 'country'), tupleElement(tupleElement(item, 'manufacturer'), 'website'), tupleElement(tupleElement(item, 'manufacturer'), 'inn')] AS _item_string_values,
         [tupleElement(item, 'quantity')] AS _item_int32_values,
         [tupleElement(item, 'price_per_unit'), tupleElement(item, 'total_price')] AS _item_decimal_values,
         [tupleElement(tupleElement(item, 'kbju'), 'calories'), tupleElement(tupleElement(item, 'kbju'), 'protein'), tupleElement(tupleElement(item, 'kbju'), 'fat'), tupleElement(tupleElement(item, 'kbju'), 'carbohydrates')] AS _item_float_values
-FROM (
-SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp,
-        payload,
-        toUInt16(tupleElement(e, 'schema_version')) AS schema_version,
-        toString(tupleElement(e, 'source_id')) AS source_id,
-        if(dynamicType(tupleElement(e, 'op')) = 'String', toString(tupleElement(e, 'op')), '') AS op,
-        CAST(dynamicType(tupleElement(e, 'op')) = 'String', 'Bool') AS _op_is_text,
-        if(dynamicType(tupleElement(e, 'pii_key_id')) = 'String', toString(tupleElement(e, 'pii_key_id')), '') AS pii_key_id,
-        if(dynamicType(tupleElement(e, 'content_hash')) = 'String', toString(tupleElement(e, 'content_hash')), '') AS content_hash,
-        tupleElement(e, 'emitted_at') AS _emitted_at_leaf,
-        tupleElement(e, 'loaded_at') AS _loaded_at_leaf,
-        toString(tupleElement(tupleElement(e, 'document'), 'purchase_id')) AS purchase_id,
-        tupleElement(tupleElement(e, 'document'), 'items') AS purchase_items
-FROM piccha_raw.purchases_envelopes
-WHERE refusal = 0
-  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchase_items WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchases_envelopes))
-)
-ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_position
-)
+FROM piccha_raw.purchases_from_envelopes_typed
+ARRAY JOIN _purchase_items AS item, arrayEnumerate(_purchase_items) AS item_position
 )
 );
 
 CREATE MATERIALIZED VIEW piccha_raw.purchase_items_envelopes_mv TO piccha_raw.purchase_items AS
 SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash, purchase_id, item_index, `product_id`, `name`, `category`, `quantity`, `unit`, `price_per_unit`, `total_price`, `kbju_calories`, `kbju_protein`, `kbju_fat`, `kbju_carbohydrates`, `manufacturer_name`, `manufacturer_country`, `manufacturer_website`, `manufacturer_inn`, CAST([], 'Array(String)') AS parse_errors
 FROM piccha_raw.purchase_items_envelopes_typed
-WHERE _clean;
+WHERE _clean
+  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchase_items WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchase_items_envelopes_typed));
 
 CREATE TABLE piccha_raw.purchase_items_envelopes_unclean AS piccha_raw.purchase_items_envelopes_typed;
 
@@ -365,7 +323,9 @@ SELECT * FROM piccha_raw.purchase_items_envelopes_typed WHERE NOT _clean;
 
 CREATE MATERIALIZED VIEW piccha_raw.purchase_items_envelopes_explained_mv TO piccha_raw.purchase_items AS
 SELECT kafka_topic, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, schema_version, source_id, op, emitted_at, loaded_at, pii_key_id, content_hash, purchase_id, item_index, `product_id`, `name`, `category`, `quantity`, `unit`, `price_per_unit`, `total_price`, `kbju_calories`, `kbju_protein`, `kbju_fat`, `kbju_carbohydrates`, `manufacturer_name`, `manufacturer_country`, `manufacturer_website`, `manufacturer_inn`, arrayMap(x -> concat(tupleElement(x, 2), if(empty(tupleElement(x, 3)), '', arrayMap(p -> arrayMap(r -> if(lengthUTF8(r) + countMatches(r, '[\x{10000}-\x{10FFFF}]') > 60, concat(arrayStringConcat(arrayFilter((c, u) -> u <= 57, extractAll(r, '(?s).'), arrayCumSum(arrayMap(c -> if(length(c) = 4, 2, 1), extractAll(r, '(?s).'))))), '…'), r), [arrayMap(j -> if(j = '', 'undefined', j), [multiIf(length(p) = 1, JSONExtractRaw(payload, 'document', 'items', item_position, p[1]), length(p) = 2, JSONExtractRaw(payload, 'document', 'items', item_position, p[1], p[2]), '')])[1]])[1], [tupleElement(x, 3)])[1])), arraySort(x -> tupleElement(x, 1), arrayFilter(x -> tupleElement(x, 1) > 0, arrayConcat(arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': ', 'not text: '), p)), _item_string_values, _item_string_typed, [false, false, false, false, false, false, false, false], ['product_id', 'name', 'category', 'unit', 'manufacturer.name', 'manufacturer.country', 'manufacturer.website', 'manufacturer.inn'], [['product_id'], ['name'], ['category'], ['unit'], ['manufacturer', 'name'], ['manufacturer', 'country'], ['manufacturer', 'website'], ['manufacturer', 'inn']], [10, 11, 12, 14, 21, 22, 23, 24]), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': ', if(NOT (dynamicType(v) IN ('Int64', 'UInt64') OR (dynamicType(v) = 'Float64' AND toFloat64(v) = floor(toFloat64(v)))), 'not a whole number: ', 'outside -2147483648–2147483647: ')), p)), _item_int32_values, _item_int32_typed, [false], ['quantity'], [['quantity']], [13]), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': ', multiIf(dynamicType(v) NOT IN ('String', 'Int64', 'UInt64', 'Float64') OR multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), '') = '' OR NOT isFinite(ifNull(toFloat64OrNull(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), '')), nan)), 'not a number: ', abs(toFloat64OrZero(multiIf(dynamicType(v) = 'String', replaceRegexpAll(toString(v), '^[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+|[\\s\\x{0B}\\x{A0}\\x{FEFF}\\p{Zs}\\x{2028}\\x{2029}]+$', ''), dynamicType(v) IN ('Int64', 'UInt64', 'Float64'), toString(v), ''))) >= 1e10, 'out of range for Decimal(12, 2): ', 'more than two decimal places: ')), p)), _item_decimal_values, _item_decimal_typed, [false, false], ['price_per_unit', 'total_price'], [['price_per_unit'], ['total_price']], [15, 16]), arrayMap((v, t, n, l, p, i) -> multiIf(i = 0 OR isNotNull(t) OR (n AND isNull(v)), (toUInt32(0), '', CAST([], 'Array(String)')), isNull(v), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': absent'), CAST([], 'Array(String)')), (toUInt32(i), concat(concat('items[', toString(item_position - 1), '].'), l, ': ', 'not a number: '), p)), _item_float_values, _item_float_typed, [false, false, false, false], ['kbju.calories', 'kbju.protein', 'kbju.fat', 'kbju.carbohydrates'], [['kbju', 'calories'], ['kbju', 'protein'], ['kbju', 'fat'], ['kbju', 'carbohydrates']], [17, 18, 19, 20]))))) AS parse_errors
-FROM piccha_raw.purchase_items_envelopes_unclean;
+FROM piccha_raw.purchase_items_envelopes_unclean
+WHERE true
+  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchase_items WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM piccha_raw.purchase_items_envelopes_unclean));
 
 CREATE TABLE piccha_raw.purchases_refused AS piccha_raw.purchases_envelopes;
 

@@ -402,12 +402,13 @@ ${levels}
     `CREATE MATERIALIZED VIEW ${DB}.${base}_mv TO ${target} AS
 SELECT ${names.join(', ')}, CAST([], 'Array(String)') AS parse_errors
 FROM ${typed}
-WHERE _clean`,
+WHERE _clean${fresh(target, typed)}`,
     `CREATE TABLE ${unclean} AS ${typed}`,
     `CREATE MATERIALIZED VIEW ${unclean}_mv TO ${unclean} AS\nSELECT * FROM ${typed} WHERE NOT _clean`,
     `CREATE MATERIALIZED VIEW ${DB}.${base}_explained_mv TO ${target} AS
 SELECT ${names.join(', ')}, ${errors} AS parse_errors
-FROM ${unclean}`,
+FROM ${unclean}
+WHERE true${fresh(target, unclean)}`,
   ];
 }
 
@@ -526,7 +527,6 @@ const TRANSPORT_LEVEL1 = [
   `${text(field('pii_key_id'))} AS pii_key_id`,
   `${text(field('content_hash'))} AS content_hash`,
 ];
-const TRANSPORT_PASSED = ['schema_version', 'source_id', 'op', '_op_is_text', 'pii_key_id', 'content_hash'];
 const instantEntries = (emitted: string, loaded: string): Entry[] => [
   { leaf: emitted, type: 'datetime', nullable: false, label: 'emitted_at', keys: [lit('emitted_at')], position: 0 },
   { leaf: loaded, type: 'datetime', nullable: true, label: 'loaded_at', keys: [lit('loaded_at')], position: 0 },
@@ -601,24 +601,19 @@ export function entityMigration(entity: Entity): string {
     const rawProblem = `multiIf(${itemObjects.map((name, index) => `_bad_item_problem = ${index + 2}, ${rawAt([...badAt, lit(name)])}`).join(', ')}, ${rawAt(badAt)})`;
     const where = `[${['', ...itemObjects.map((name) => `.${name}`)].map(lit).join(', ')}][_bad_item_problem]`;
     refusals.push(['_bad_item > 0', 'wrong_shape', says(`concat('items[', toString(_bad_item - 1), ']', ${where}, ' should be an object, got ')`, rawProblem)]);
-    const itemValues = new TypedValues([...instantEntries('_emitted_at_leaf', '_loaded_at_leaf'), ...entriesOf(PURCHASE_ITEMS, 'item', [], FIRST_VALUE_POSITION)], '_item');
+    const itemValues = new TypedValues(entriesOf(PURCHASE_ITEMS, 'item', [], FIRST_VALUE_POSITION), '_item');
     const itemJson = [...jsonItems, 'item_position'];
-    // The message's columns are read once, before ARRAY JOIN repeats them per item: only they, the payload and the item are repeated, not the whole tuple.
-    const message = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_LEVEL1, `${field('emitted_at')} AS _emitted_at_leaf`, `${field('loaded_at')} AS _loaded_at_leaf`, `toString(${keyValue}) AS purchase_id`, `${items} AS purchase_items`].join(',\n        ')}
-FROM ${source}
-WHERE refusal = 0${fresh(`${DB}.purchase_items`, source)}`;
-    const perItem = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_PASSED, 'purchase_id', 'item_position', ...itemValues.level1].join(',\n        ')}
-FROM (
-${message}
-)
-ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_position`;
-    const itemColumns = PURCHASE_ITEMS.scalars.map(({ column }, index) => `${itemValues.value(index + 2)} AS ${ident(column)}`);
+    // Items are read from the purchases' typed rows, whose transport columns are typed already: ARRAY JOIN repeats those columns, the payload and the item, not the whole tuple.
+    const perItem = `SELECT ${[...TRANSPORT_NAMES, 'payload', 'purchase_id', 'item_position', ...itemValues.level1].join(',\n        ')}
+FROM ${DB}.purchases_from_envelopes_typed
+ARRAY JOIN _purchase_items AS item, arrayEnumerate(_purchase_items) AS item_position`;
+    const itemColumns = PURCHASE_ITEMS.scalars.map(({ column }, index) => `${itemValues.value(index)} AS ${ident(column)}`);
     const itemErrors = errorList(itemValues.errors("concat('items[', toString(item_position - 1), '].')"), itemJson, depthOf(PURCHASE_ITEMS));
     const itemNames = [...TRANSPORT_NAMES, 'purchase_id', 'item_index', ...PURCHASE_ITEMS.scalars.map(({ column }) => ident(column))];
-    itemsViews = gatedViews('purchase_items_envelopes', `${DB}.purchase_items`, typedLevels(perItem, itemValues), [...instantColumns(itemValues), 'toUInt32(item_position - 1) AS item_index', ...itemColumns], itemNames, itemValues.clean(), itemErrors);
+    itemsViews = gatedViews('purchase_items_envelopes', `${DB}.purchase_items`, typedLevels(perItem, itemValues), ['toUInt32(item_position - 1) AS item_index', ...itemColumns], itemNames, itemValues.clean(), itemErrors);
   }
   // Only an empty list asks the payload whether it was an array ([]) or not there (null, absent).
-  const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`] : [];
+  const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`, `${items} AS _purchase_items`] : [];
   if (refusals.length > 255) throw new Error(`${entity}: more refusals than a UInt8 numbers`);
   statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), [`multiIf(${refusals.map(([condition], index) => `${condition}, ${index + 1}`).join(',\n    ')}, 0) AS refusal`], withs));
   const values = new TypedValues([...instantEntries(field('emitted_at'), field('loaded_at')), ...entriesOf(spec, DOC, [lit('document')], FIRST_VALUE_POSITION)], '_document');
@@ -626,7 +621,7 @@ ARRAY JOIN purchase_items AS item, arrayEnumerate(purchase_items) AS item_positi
   const transport = transportErrors(values);
   const first = `SELECT ${[KAFKA, 'payload', ...TRANSPORT_LEVEL1, ...values.level1, ...pii.level1, ...itemCount].join(',\n        ')}
 FROM ${source}
-WHERE refusal = 0${fresh(spec.table, source)}`;
+WHERE refusal = 0`;
   const columns = spec.scalars.map(({ column }, index) => `${values.value(index + 2)} AS ${ident(column)}`);
   const clean = [transport.clean, values.clean(), ...pii.cleans].join(' AND ');
   const errors = errorList([...transport.errors, ...values.errors("''"), ...pii.errors], [], depthOf(spec) + 1);
