@@ -1,4 +1,4 @@
--- RAW: products envelopes parsed once into a tuple and judged (products_envelopes, Null); views fill piccha_raw.products and rejected, each only with offsets it does not hold yet.
+-- RAW: products envelopes parsed once into a tuple with the first refusal that holds (products_envelopes, Null); accepted ones typed (products_from_envelopes_typed, Null) into piccha_raw.products, their parse errors listed only for rows that have any (…_unclean); refused ones into rejected (products_refused); each view writing a table only with offsets it does not hold yet.
 -- Grain: one message of the products topic (purchase_items: one item of one).
 -- Rendered by pipeline/ingest/envelope-sql.ts (npm run sql:envelopes) from raw-tables.ts; decode.ts is the
 -- specification it ports, and test/integration/envelope-parity.test.ts holds the two together.

@@ -1,4 +1,4 @@
--- RAW: customers envelopes parsed once into a tuple and judged (customers_envelopes, Null); views fill piccha_raw.customers and rejected, each only with offsets it does not hold yet.
+-- RAW: customers envelopes parsed once into a tuple with the first refusal that holds (customers_envelopes, Null); accepted ones typed (customers_from_envelopes_typed, Null) into piccha_raw.customers, their parse errors listed only for rows that have any (…_unclean); refused ones into rejected (customers_refused); each view writing a table only with offsets it does not hold yet.
 -- Grain: one message of the customers topic (purchase_items: one item of one).
 -- Rendered by pipeline/ingest/envelope-sql.ts (npm run sql:envelopes) from raw-tables.ts; decode.ts is the
 -- specification it ports, and test/integration/envelope-parity.test.ts holds the two together.

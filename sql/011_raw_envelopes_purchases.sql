@@ -1,4 +1,4 @@
--- RAW: purchases envelopes parsed once into a tuple and judged (purchases_envelopes, Null); views fill piccha_raw.purchases, piccha_raw.purchase_items and rejected, each only with offsets it does not hold yet.
+-- RAW: purchases envelopes parsed once into a tuple with the first refusal that holds (purchases_envelopes, Null); accepted ones typed (purchases_from_envelopes_typed, Null) into piccha_raw.purchases and piccha_raw.purchase_items, their parse errors listed only for rows that have any (…_unclean); refused ones into rejected (purchases_refused); each view writing a table only with offsets it does not hold yet.
 -- Grain: one message of the purchases topic (purchase_items: one item of one).
 -- Rendered by pipeline/ingest/envelope-sql.ts (npm run sql:envelopes) from raw-tables.ts; decode.ts is the
 -- specification it ports, and test/integration/envelope-parity.test.ts holds the two together.
