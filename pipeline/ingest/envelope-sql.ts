@@ -91,8 +91,6 @@ interface Typing {
   readonly ok: string;
   /** The typed value, read where ok. */
   readonly value: string;
-  /** The typed value where ok, else NULL, when cheaper than `if(ok, value, NULL)`. */
-  readonly typed?: string;
   /** Why it did not type: the text that goes before the value as shown. */
   readonly reason: string;
   /** The column's value when absent or untypeable and not Nullable. */
@@ -149,7 +147,6 @@ function typing(type: ValueType, v: string): Typing {
       return {
         ok: `(${t} = 'String' AND ${inRange(ms)})`,
         value: `fromUnixTimestamp64Milli(assumeNotNull(${ms}), 'UTC')`,
-        typed: instant(v),
         reason: `multiIf(${t} != 'String', 'not a date and time: ', NOT match(${instantText(v)}, '${ISO_DATETIME}'), 'not an ISO 8601 date and time with an offset: ', isNull(${ms}), 'no such date and time: ', 'outside 1900–2299: ')`,
         fallback: "toDateTime64(0, 3, 'UTC')",
       };
