@@ -29,10 +29,12 @@ function isProtected(value: unknown): value is ProtectedValue {
   return typeof value === 'object' && value !== null && isToken((value as Record<string, unknown>).ciphertext) && 'blind_index' in value;
 }
 
-/** Per entity, once: the kind of each policy path, and whether a path is one the scan leaves alone. */
-const RULES = Object.fromEntries(
-  (Object.keys(PII_POLICY) as Entity[]).map((entity) => [entity, { policy: new Map(PII_POLICY[entity].map(({ path, kind }) => [path, kind])), notPii: pathMatcher(NOT_PII[entity]) }]),
-) as unknown as Record<Entity, { policy: ReadonlyMap<string, PiiKind>; notPii: (path: string) => boolean }>;
+/** An entity's rules, built once: the kind of each policy path, and whether a path is one the scan leaves alone. */
+const rulesOf = (entity: Entity) => ({
+  policy: new Map<string, PiiKind>(PII_POLICY[entity].map(({ path, kind }) => [path, kind])),
+  notPii: pathMatcher(NOT_PII[entity]),
+});
+const RULES: Readonly<Record<Entity, ReturnType<typeof rulesOf>>> = { stores: rulesOf('stores'), products: rulesOf('products'), customers: rulesOf('customers'), purchases: rulesOf('purchases') };
 
 interface Walk {
   readonly entity: Entity;
