@@ -9,7 +9,7 @@ export type Validated = { ok: true; document: Document } | { ok: false; reason: 
 export const MAX_BSON_BYTES = 16 * 1024 * 1024;
 /** MongoDB's limit for nested objects and arrays; checked before anything walks a document recursively. */
 const MAX_NESTING = 100;
-/** Room for what the writer adds to each document (_id, load time, content hash). */
+/** Room for what the writer adds to each document (_id, load time, content hash) and for its outbox entry's own fields. */
 const STORED_FIELDS_BYTES = 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

@@ -1,4 +1,4 @@
-import { ObjectId, type Db } from 'mongodb';
+import { Binary, BSON, ObjectId, type Db } from 'mongodb';
 import type { Document, Entity } from '../entities/entities.js';
 
 /**
@@ -23,6 +23,12 @@ import type { Document, Entity } from '../entities/entities.js';
  * same in every copy: the producer skips a copy of an entry it has sent already (see
  * pipeline/produce/producer.ts). An entry is so sent once, never not at all (twice only when a
  * producer resumes from its checkpoint after a crash).
+ *
+ * An entry holds its document as BSON bytes, not as a nested document: FerretDB converts a stored
+ * document value by value, which made reading the outbox the producer's ceiling (about 700 µs of
+ * its CPU per purchase), while opaque bytes cost it about 120 µs and the producer decodes them
+ * itself in a few tens. The bytes are what the driver would have sent for the nested document,
+ * so the producer reads back exactly what the writer appended.
  */
 export interface OutboxEntry {
   readonly _id?: ObjectId;
@@ -32,6 +38,21 @@ export interface OutboxEntry {
   readonly batch?: ObjectId;
   /** The entry's place in its append, from 0. */
   readonly index?: number;
+}
+
+/** An entry as stored. `document` is the nested form appended before the bytes; it is still read, so an upgrade drains what an older writer left. */
+interface StoredEntry {
+  readonly _id?: ObjectId;
+  readonly payload?: Binary;
+  readonly document?: Document;
+  readonly batch?: ObjectId;
+  readonly index?: number;
+}
+
+function toEntry({ payload, document, ...rest }: StoredEntry, segment: string): OutboxEntry {
+  if (payload !== undefined) return { ...rest, document: BSON.deserialize(payload.buffer) };
+  if (document !== undefined) return { ...rest, document };
+  throw new Error(`outbox entry ${String(rest._id)} of ${segment} holds no document`);
 }
 
 interface OutboxState {
@@ -60,8 +81,8 @@ export async function appendToOutbox(db: Db, entity: Entity, documents: readonly
   for (;;) {
     try {
       // Fresh entries each time: the driver stamps an _id into what it inserts.
-      await db.collection<OutboxEntry>(segmentName(entity, segment)).insertMany(
-        documents.map((document, index) => ({ document, batch, index })),
+      await db.collection<StoredEntry>(segmentName(entity, segment)).insertMany(
+        documents.map((document, index) => ({ payload: new Binary(BSON.serialize(document)), batch, index })),
         { ordered: true },
       );
     } catch (error) {
@@ -105,7 +126,8 @@ export async function sealSegments(db: Db, entity: Entity): Promise<number[]> {
 
 /** A sealed segment's entries in the order they were appended. */
 export function readSegment(db: Db, entity: Entity, segment: number, batchSize: number) {
-  return db.collection<OutboxEntry>(segmentName(entity, segment)).find({}, { batchSize });
+  const name = segmentName(entity, segment);
+  return db.collection<StoredEntry>(name).find({}, { batchSize }).map((stored) => toEntry(stored, name));
 }
 
 export async function dropSegment(db: Db, entity: Entity, segment: number): Promise<void> {

@@ -12,7 +12,8 @@ const PHONE_LIKE_RUNS = /\+?\d[\d\s().-]*\d/g;
 export function looksLikePii(value: unknown): PiiKind | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) >= 1e9 && Math.abs(value) < 1e15 ? 'phone' : undefined;
   if (typeof value !== 'string') return undefined;
-  if (EMAIL_ANYWHERE.test(value)) return 'email';
+  // The cheap test first: most values hold no @ at all.
+  if (value.includes('@') && EMAIL_ANYWHERE.test(value)) return 'email';
   for (const run of value.match(PHONE_LIKE_RUNS) ?? []) {
     const digits = run.replace(/\D/g, '').length;
     if (digits >= 10 && digits <= 15) return 'phone';

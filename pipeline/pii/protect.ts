@@ -1,10 +1,9 @@
 import type { Document, Entity } from '../entities/entities.js';
-import { containerOf } from '../entities/paths.js';
 import { blindIndex, decrypt, encrypt, isToken, PiiDecryptionError, type PiiContext } from './cipher.js';
 import { looksLikePii } from './detect.js';
 import type { PiiKeyring } from './keys.js';
 import { mask, normalize, type PiiKind } from './normalize.js';
-import { matchesAny, NOT_PII, PII_POLICY } from './policy.js';
+import { NOT_PII, PII_POLICY, pathMatcher } from './policy.js';
 
 /** What a PII field holds once protected; the plaintext is only in `ciphertext`. */
 export interface ProtectedValue {
@@ -30,33 +29,64 @@ function isProtected(value: unknown): value is ProtectedValue {
   return typeof value === 'object' && value !== null && isToken((value as Record<string, unknown>).ciphertext) && 'blind_index' in value;
 }
 
-/** Every value under `value` that looks like an email or phone, protected where it stands. */
-function protectLookalikes(value: unknown, path: string, entity: Entity, sourceId: string, keyring: PiiKeyring): unknown {
-  if (matchesAny(path, NOT_PII[entity]) || isProtected(value)) return value;
-  if (Array.isArray(value)) return value.map((item, index) => protectLookalikes(item, path === '' ? String(index) : `${path}.${index}`, entity, sourceId, keyring));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, protectLookalikes(inner, path === '' ? key : `${path}.${key}`, entity, sourceId, keyring)]));
+/** An entity's rules, built once: the kind of each policy path, and whether a path is one the scan leaves alone. */
+const rulesOf = (entity: Entity) => ({
+  policy: new Map<string, PiiKind>(PII_POLICY[entity].map(({ path, kind }) => [path, kind])),
+  notPii: pathMatcher(NOT_PII[entity]),
+});
+const RULES: Readonly<Record<Entity, ReturnType<typeof rulesOf>>> = { stores: rulesOf('stores'), products: rulesOf('products'), customers: rulesOf('customers'), purchases: rulesOf('purchases') };
+
+interface Walk {
+  readonly entity: Entity;
+  readonly sourceId: string;
+  readonly keyring: PiiKeyring;
+  readonly rules: (typeof RULES)[Entity];
+}
+
+/** Only plain objects and arrays are walked into; a Date or another BSON value is not text anyone typed and leaves as it is. */
+const isPlainObject = (value: object) => {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+};
+
+/** A copy of `value` with its policy fields and every lookalike below it protected. */
+function protectedCopy(value: unknown, path: string, walk: Walk): unknown {
+  const kind = walk.rules.policy.get(path);
+  if (kind !== undefined) {
+    if (value === undefined || value === null || value === '') return value;
+    return protectValue(kind, typeof value === 'string' ? value : JSON.stringify(value), walk.keyring, { entity: walk.entity, sourceId: walk.sourceId, path });
   }
-  const kind = looksLikePii(value);
-  return kind === undefined ? value : protectValue(kind, String(value), keyring, { entity, sourceId, path });
+  if (walk.rules.notPii(path)) return value;
+  const prefix = path === '' ? '' : `${path}.`;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = new Array<unknown>(value.length);
+    for (let index = 0; index < value.length; index++) copy[index] = protectedCopy(value[index], `${prefix}${index}`, walk);
+    return copy;
+  }
+  if (typeof value === 'object' && value !== null) {
+    if (!isPlainObject(value)) return value;
+    const copy: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      const protectedInner = protectedCopy(inner, `${prefix}${key}`, walk);
+      // Defined, not assigned: a field named __proto__ stays a field instead of setting the copy's prototype.
+      if (key === '__proto__') Object.defineProperty(copy, key, { value: protectedInner, enumerable: true, writable: true, configurable: true });
+      else copy[key] = protectedInner;
+    }
+    return copy;
+  }
+  const lookalike = looksLikePii(value);
+  return lookalike === undefined ? value : protectValue(lookalike, String(value), walk.keyring, { entity: walk.entity, sourceId: walk.sourceId, path });
 }
 
 /**
- * A copy of the document with every policy field protected, and then every other value that
- * looks like an email or a phone, wherever it is (a `customer` sent as a string or an array,
- * a phone typed into a comment). Absent, null and empty policy values stay as they are; any
- * other value in a policy field (a number typed into a phone field, say) is protected as its
- * text, so nothing personal passes through unprotected.
+ * A copy of the document with every policy field protected, and every other value that looks
+ * like an email or a phone, wherever it is (a `customer` sent as a string or an array, a phone
+ * typed into a comment). Absent, null and empty policy values stay as they are; any other value
+ * in a policy field (a number typed into a phone field, say) is protected as its text, so
+ * nothing personal passes through unprotected. One walk: the document is never copied twice.
  */
 export function protectDocument(entity: Entity, sourceId: string, document: Document, keyring: PiiKeyring): Document {
-  const copy = structuredClone(document);
-  for (const { path, kind } of PII_POLICY[entity]) {
-    const { parent, field } = containerOf(copy, path);
-    const value = parent?.[field];
-    if (parent === undefined || value === undefined || value === null || value === '') continue;
-    parent[field] = protectValue(kind, typeof value === 'string' ? value : JSON.stringify(value), keyring, { entity, sourceId, path });
-  }
-  return protectLookalikes(copy, '', entity, sourceId, keyring) as Document;
+  return protectedCopy(document, '', { entity, sourceId, keyring, rules: RULES[entity] }) as Document;
 }
 
 /** The document with every protected value replaced by its plaintext, for an operator holding the keys. */

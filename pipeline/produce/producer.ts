@@ -123,10 +123,24 @@ function sentAlready(entry: OutboxEntry, last: LastSent): boolean {
   return entry.batch !== undefined && entry.index !== undefined && last.last_batch !== null && entry.batch.equals(last.last_batch) && entry.index <= last.last_index;
 }
 
+/** One batch ready to send, and where the checkpoint stands once the broker acknowledged it. */
+interface Batch {
+  readonly messages: Message[];
+  readonly dead: Message[];
+  readonly position: number;
+  readonly lastId: ObjectId | null;
+  readonly lastSent: LastSent;
+}
+
 /**
  * Sends one sealed segment from where the checkpoint says, then drops it. The resume position
  * is trusted only when the entry found there is the one recorded; otherwise the whole segment
  * is sent again (duplicates, never a gap). Copies of entries sent already are skipped.
+ *
+ * A batch is sent while the next one is read and protected, so the broker's round trip and
+ * the protection overlap instead of adding up. One batch at most is in flight: the next is sent
+ * only once the broker acknowledged it and its checkpoint is written, so batches reach Kafka in
+ * order and a restart still sends at most one batch twice.
  */
 async function drainSegment(run: Run, entity: Entity, segment: number, stored: CheckpointState | null): Promise<CheckpointState | null> {
   const { db, options } = run;
@@ -143,6 +157,17 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
   let skip = resume?.position ?? 0;
   // The last entry sent, carried from segment to segment.
   let lastSent: LastSent = { last_batch: stored?.last_batch ?? null, last_index: stored?.last_index ?? -1 };
+  const deliver = async (batch: Batch) => {
+    await send(run, entity, batch.messages, batch.dead);
+    totals.sent += batch.messages.length;
+    totals.deadLettered += batch.dead.length;
+    options.onSent?.(entity, batch.messages.length + batch.dead.length);
+    const next: CheckpointState = { segment, position: batch.position, last_id: batch.lastId, done: false, ...batch.lastSent };
+    if (batch.position > 0 && (checkpoint === null || checkpoint.segment !== segment || batch.position > checkpoint.position)) {
+      await writeCheckpoint(db, topic, entity, checkpoint, next);
+      checkpoint = next;
+    }
+  };
   for (;;) {
     let position = 0;
     let messages: Message[] = [];
@@ -150,24 +175,21 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
     let lastId: ObjectId | null = null;
     let mismatch = false;
     let stopped = false;
+    let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
-      await send(run, entity, messages, dead);
-      totals.sent += messages.length;
-      totals.deadLettered += dead.length;
-      options.onSent?.(entity, messages.length + dead.length);
+      await inFlight;
+      const delivery = deliver({ messages, dead, position, lastId, lastSent });
+      // Awaited at the next flush or before returning; until then its failure must not count as unhandled.
+      delivery.catch(() => undefined);
+      inFlight = delivery;
       messages = [];
       dead = [];
-      const next: CheckpointState = { segment, position, last_id: lastId, done: false, ...lastSent };
-      if (position > 0 && (checkpoint === null || checkpoint.segment !== segment || position > checkpoint.position)) {
-        await writeCheckpoint(db, topic, entity, checkpoint, next);
-        checkpoint = next;
-      }
     };
     const now = new Date().toISOString();
     const cursor = readSegment(db, entity, segment, options.batchSize);
     try {
-      // The next batch is fetched while this one is protected and sent: FerretDB decoding
-      // documents is the producer's ceiling, so its work should never wait for ours.
+      // The next batch is fetched while this one is protected and sent: FerretDB's reading
+      // should never wait for our work, nor ours for it.
       for await (const entry of readAhead(cursor[Symbol.asyncIterator](), options.batchSize)) {
         position += 1;
         lastId = entry._id ?? null;
@@ -187,6 +209,12 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
           if (stopped) break;
         }
       }
+      await flush();
+      await inFlight;
+    } catch (error) {
+      // A batch still in flight finishes (or fails) before the pass is retried from the checkpoint it may write.
+      await inFlight.catch(() => undefined);
+      throw error;
     } finally {
       await cursor.close();
     }
@@ -196,7 +224,6 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
       skip = 0;
       continue;
     }
-    await flush();
     const done: CheckpointState = { segment, position, last_id: lastId, done: true, ...lastSent };
     await writeCheckpoint(db, topic, entity, checkpoint, done);
     await dropSegment(db, entity, segment);

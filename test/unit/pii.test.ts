@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { Decimal128, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../pipeline/config/config.js';
 import { blindIndex, decrypt, encrypt, PiiDecryptionError } from '../../pipeline/pii/cipher.js';
 import { generateKeys, keyringFrom, type PiiKeyring } from '../../pipeline/pii/keys.js';
 import { mask, normalizeEmail, normalizePhone } from '../../pipeline/pii/normalize.js';
+import { pathMatcher } from '../../pipeline/pii/policy.js';
 import { protectDocument, revealDocument } from '../../pipeline/pii/protect.js';
 
 function keyring(...ids: string[]): PiiKeyring {
@@ -180,5 +182,41 @@ describe('protectDocument', () => {
     const protectedPurchase = protectDocument('purchases', 'p-1', purchase, keys) as { customer: { loyalty_card_number: string; note: unknown } };
     expect(protectedPurchase.customer.loyalty_card_number).toBe('LOYAL-0123456789');
     expect(protectedPurchase.customer.note).not.toBe('+7 912 345-67-89');
+  });
+
+  it('keeps a Date or another BSON value as it is, instead of turning it into an empty object', () => {
+    const keys = keyring('k1');
+    const when = new Date('2026-11-26T10:00:00.000Z');
+    const reference = new ObjectId();
+    const protectedDoc = protectDocument('purchases', 'p-1', { purchase_id: 'o', when, reference, amount: new Decimal128('12.30') }, keys);
+    expect(protectedDoc.when).toBe(when);
+    expect(protectedDoc.reference).toBe(reference);
+    expect(String(protectedDoc.amount)).toBe('12.30');
+  });
+
+  it('keeps a field named __proto__ a field, and protects what it holds', () => {
+    const keys = keyring('k1');
+    const document = JSON.parse('{"purchase_id": "o", "__proto__": {"contact": "leak.proto@evil.ru"}}') as Record<string, unknown>;
+    const protectedDoc = protectDocument('purchases', 'p-1', document, keys);
+    expect(Object.getPrototypeOf(protectedDoc)).toBe(Object.prototype);
+    expect(Object.keys(protectedDoc)).toEqual(['purchase_id', '__proto__']);
+    expect(JSON.stringify(protectedDoc)).not.toMatch(PEOPLE);
+    expect(JSON.stringify(revealDocument('purchases', 'p-1', protectedDoc, keys))).toContain('leak.proto@evil.ru');
+  });
+
+  it('scans a source value shaped like a protected one too: a plaintext hidden beside a real token is protected', () => {
+    const keys = keyring('k1');
+    const token = protectDocument('purchases', 'p-1', { purchase_id: 'o', customer: { email: 'ivan@mail.ru' } }, keys).customer as Record<string, unknown>;
+    const smuggled = { purchase_id: 'o', note: { ...token, masked: 'leak.masked@evil.ru', extra: '+7 999 000-11-22' } };
+    expect(JSON.stringify(protectDocument('purchases', 'p-1', smuggled, keys))).not.toMatch(PEOPLE);
+  });
+});
+
+describe('pathMatcher', () => {
+  it('matches dotted paths, * standing for an array position only, dots meaning dots', () => {
+    const matches = pathMatcher(['items.*.barcode', 'customer.loyalty_card_number']);
+    expect(['items.0.barcode', 'items.12.barcode', 'customer.loyalty_card_number'].filter(matches)).toHaveLength(3);
+    expect(['items.x.barcode', 'items.0.barcode.more', 'items..barcode', 'customerXloyalty_card_number', 'barcode', ''].filter(matches)).toEqual([]);
+    expect(pathMatcher([])('anything')).toBe(false);
   });
 });
