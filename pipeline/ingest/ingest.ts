@@ -5,7 +5,7 @@ import { ENTITIES, type Entity } from '../entities/entities.js';
 import { UserError } from '../errors/user-error.js';
 import type { Logger } from '../log/logger.js';
 import { ensureTopics, type TopicNames } from '../produce/topics.js';
-import { decode, type Decoded, type RejectionKind, type TopicRoles } from './decode.js';
+import { DEAD_LETTER_ROLE, type LandedMessage } from './landing.js';
 import { ClickHouseUnavailable, RawWriter, type Fault } from './raw-writer.js';
 import { retryUntilDeadline } from '../system/retry.js';
 
@@ -41,14 +41,15 @@ export interface IngestProgress {
 
 export interface IngestSummary {
   readonly topics: Readonly<Record<string, TopicCounts>>;
-  readonly rejectedByKind: Readonly<Partial<Record<RejectionKind, number>>>;
+  /** Rows this run added to `rejected`, by error kind. */
+  readonly rejectedByKind: Readonly<Record<string, number>>;
   readonly rowsByTable: Readonly<Record<string, number>>;
 }
 
 interface Waiting {
   readonly topic: string;
   readonly partition: number;
-  readonly records: readonly { offset: number; decoded: Decoded }[];
+  readonly records: readonly LandedMessage[];
   readonly lastOffset: string;
   readonly done: Deferred;
 }
@@ -73,10 +74,6 @@ export class KafkaUnavailable extends UserError {}
 
 /** How long a failing ingest waits for the Kafka clients to disconnect. */
 const GIVING_UP_GRACE_MS = 5000;
-/** Messages decoded between two yields to the event loop. */
-const DECODE_SLICE = 500;
-/** Messages of one batch handed to the flush queue together: small enough that decoding the next chunk overlaps the insert of this one. */
-const CHUNK_MESSAGES = 2000;
 
 const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`, { cause: error });
 
@@ -105,7 +102,8 @@ async function caughtUp(admin: Admin, groupId: string, ends: ReadonlyMap<string,
 export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: IngestOptions, logger: Logger): Promise<IngestSummary> {
   const entityTopics = ENTITIES.map((entity) => options.topics.entities[entity]);
   const allTopics = [...entityTopics, options.topics.deadLetter];
-  const roles: TopicRoles = { entityOf: new Map(ENTITIES.map((entity): [string, Entity] => [options.topics.entities[entity], entity])), deadLetter: options.topics.deadLetter };
+  const roles = new Map<string, string>([...ENTITIES.map((entity): [string, Entity] => [options.topics.entities[entity], entity]), [options.topics.deadLetter, DEAD_LETTER_ROLE]]);
+  const roleOf = (topic: string) => roles.get(topic) ?? '';
 
   const admin = kafka.admin();
   let partitionCount = 1;
@@ -129,13 +127,13 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
 
   const counts = new Map(allTopics.map((topic) => [topic, { messages: 0, rejected: 0, skipped: 0 }]));
   const lags = new Map<string, number>();
-  const rejectedByKind: Partial<Record<RejectionKind, number>> = {};
+  const rejectedByKind: Record<string, number> = {};
   const rowsByTable: Record<string, number> = {};
   // Set from callbacks (a crash, a failed flush); the main loop reports it.
   const failure: { error?: Error } = {};
   let rebalancing = false;
   let lastKafkaContact = Date.now();
-  const writer = new RawWriter(clickhouse, { deadlineMs: options.deadlineMs, initialDelayMs: 200, maxDelayMs: 5000 }, logger, options.fault, () => rebalancing || failure.error !== undefined);
+  const writer = new RawWriter(clickhouse, roleOf, { deadlineMs: options.deadlineMs, initialDelayMs: 200, maxDelayMs: 5000 }, logger, options.fault, () => rebalancing || failure.error !== undefined);
 
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -160,7 +158,6 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     touched();
     rebalancing = false;
-    writer.reassigned();
     logger.info({ assignment: event.payload.memberAssignment }, 'partitions assigned');
   });
   consumer.on(consumer.events.CRASH, (event) => {
@@ -179,7 +176,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     waitingMessages = 0;
     const started = Date.now();
     try {
-      const result = await writer.write(taken.flatMap(({ topic, partition, records }) => records.map(({ offset, decoded }) => ({ topic, partition, offset, decoded }))));
+      const result = await writer.write(taken.flatMap(({ records }) => records));
       for (const [table, rows] of result.written) rowsByTable[table] = (rowsByTable[table] ?? 0) + rows;
       try {
         await consumer.commitOffsets(taken.map(({ topic, partition, lastOffset }) => ({ topic, partition, offset: String(Number(lastOffset) + 1) })));
@@ -191,10 +188,12 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
         const topicCounts = counts.get(topic);
         if (topicCounts === undefined) continue;
         topicCounts.messages += records.length;
-        for (const { decoded } of records) {
-          if (decoded.rejected === undefined) continue;
-          topicCounts.rejected += 1;
-          rejectedByKind[decoded.rejected] = (rejectedByKind[decoded.rejected] ?? 0) + 1;
+      }
+      for (const [topic, kinds] of result.rejected) {
+        const topicCounts = counts.get(topic);
+        for (const [kind, rows] of kinds) {
+          if (topicCounts !== undefined) topicCounts.rejected += rows;
+          rejectedByKind[kind] = (rejectedByKind[kind] ?? 0) + rows;
         }
       }
       for (const [topic, skipped] of result.skipped) {
@@ -230,8 +229,8 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
     });
   };
 
-  /** Hands decoded messages to the flush queue; settles once they are written and committed. */
-  const enqueue = (topic: string, partition: number, records: { offset: number; decoded: Decoded }[], lastOffset: string): Deferred => {
+  /** Hands messages to the flush queue; settles once they are written and committed. */
+  const enqueue = (topic: string, partition: number, records: LandedMessage[], lastOffset: string): Deferred => {
     const item: Waiting = { topic, partition, records, lastOffset, done: deferred() };
     waiting.push(item);
     waitingMessages += records.length;
@@ -255,21 +254,17 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   };
 
   /**
-   * A batch is cut into chunks, and each chunk is flushed while the next one is decoded, so that
-   * JSON parsing here and ClickHouse's parsing and writing (on threads of its own) overlap.
-   * Chunks of a partition are written in offset order, one after the other: a chunk waits for
-   * the previous one's flush before it joins the queue, and none follows a chunk that was not
-   * written. The batch's eachBatch call lasts until its last chunk is written and
-   * committed, so a rebalance still never finds a write of this member in flight.
+   * A batch is cut into chunks of at most --max-batch-rows messages. Chunks of a partition are
+   * written in offset order, one after the other: a chunk joins the queue once the previous one
+   * is written, and none follows a chunk that was not written. The batch's eachBatch call lasts
+   * until its last chunk is written and committed, so a rebalance never finds a write of this
+   * member in flight.
    */
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     if (batch.isEmpty() || failure.error !== undefined) return;
-    const chunkSize = Math.max(1, Math.min(options.maxBatchRows, CHUNK_MESSAGES));
     lags.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     const messages = batch.messages;
-    const chunks: (typeof messages)[] = [];
-    for (let start = 0; start < messages.length; start += chunkSize) chunks.push(messages.slice(start, start + chunkSize));
     let pending: { done: Deferred; lastOffset: string } | undefined;
     const settle = async (): Promise<boolean> => {
       if (pending === undefined) return true;
@@ -278,23 +273,14 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       pending = undefined;
       return true;
     };
-    for (const [index, chunk] of chunks.entries()) {
-      const decoded: Decoded[] = [];
-      for (const message of chunk) {
-        decoded.push(decode({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp }, roles));
-        // A chunk takes a while to decode: let other partitions' chunks and finished flushes through
-        // meanwhile, and keep the group's session alive (kafkajs sends at most one heartbeat a second).
-        if (decoded.length % DECODE_SLICE === 0) {
-          await new Promise((resolve) => setImmediate(resolve));
-          await payload.heartbeat().catch(() => undefined);
-        }
-      }
+    for (let start = 0; start < messages.length; start += options.maxBatchRows) {
+      const chunk = messages.slice(start, start + options.maxBatchRows);
       if (!(await settle())) return;
       // Stop early in a rebalance or a failure: what is not written yet is fetched again by whoever owns the partition.
       if (failure.error !== undefined || rebalancing || !payload.isRunning() || payload.isStale()) return;
-      const records = decoded.map((one, at) => ({ offset: Number(chunk[at]?.offset), decoded: one }));
+      const records = chunk.map(({ offset, key, value, timestamp }): LandedMessage => ({ topic: batch.topic, partition: batch.partition, offset, key, value, timestamp }));
       // The batch's own last offset for its last chunk: it may lie past the last message (a transaction marker).
-      const lastOffset = index === chunks.length - 1 ? batch.lastOffset() : (chunk[chunk.length - 1]?.offset ?? batch.lastOffset());
+      const lastOffset = start + chunk.length >= messages.length ? batch.lastOffset() : (chunk[chunk.length - 1]?.offset ?? batch.lastOffset());
       pending = { done: enqueue(batch.topic, batch.partition, records, lastOffset), lastOffset };
     }
     await settle();
