@@ -5,12 +5,12 @@ import { BUSINESS_KEYS, ENTITIES, type Entity } from '../entities/entities.js';
 import { PII_POLICY } from '../pii/policy.js';
 import { SCHEMA_VERSION } from '../produce/envelope.js';
 import { defaultMigrationsDir } from '../clickhouse/migrations.js';
-import { PLAINTEXT_REMOVED } from './decode.js';
-import { ENTITY_TABLES, PURCHASE_ITEMS, RAW_DATABASE, PII_PARTS, type TableSpec, type ValueType } from './raw-tables.js';
+import { ENTITY_TABLES, PLAINTEXT_REMOVED, PURCHASE_ITEMS, RAW_DATABASE, PII_PARTS, type TableSpec, type ValueType } from './raw-tables.js';
 
 /**
  * Renders the migrations with which ClickHouse itself turns Kafka envelopes into RAW rows, the
- * port of decode.ts/typing.ts to SQL (decode.ts is the specification; the parity test holds the
+ * port to SQL of the JavaScript decoder the ingest used before (test/helpers/ingest-reference/,
+ * decode.ts and typing.ts, named below; it is the specification, and the parity test holds the
  * two together). The rendered files are committed in sql/ and applied like any migration;
  * `npm run sql:envelopes` writes them again after a change here, which then needs new numbers
  * once the old ones are applied anywhere.

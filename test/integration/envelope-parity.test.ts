@@ -6,7 +6,7 @@ import { ENTITIES, type Document, type Entity } from '../../pipeline/entities/en
 import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { generateDocuments } from '../../pipeline/generate/generator.js';
 import { newManifest } from '../../pipeline/generate/manifest.js';
-import { decode, type KafkaRecord, type TopicRoles } from '../../pipeline/ingest/decode.js';
+import { decode, type KafkaRecord, type TopicRoles } from '../helpers/ingest-reference/decode.js';
 import { landingRows, type LandedMessage } from '../../pipeline/ingest/landing.js';
 import { INGEST_TABLES, insertColumnsOf, PURCHASE_ITEMS, RAW_DATABASE, REJECTED_TABLE } from '../../pipeline/ingest/raw-tables.js';
 import { CONTENT_HASH, contentHash, LOADED_AT } from '../../pipeline/load/mongo-writer.js';

@@ -6,7 +6,7 @@ import { EmbeddedClickHouse } from '../../pipeline/clickhouse/embedded.js';
 import { ENTITIES, type Document } from '../../pipeline/entities/entities.js';
 import { getPath } from '../../pipeline/entities/paths.js';
 import { DEFAULT_COUNTS } from '../../pipeline/generate/generator.js';
-import { PLAINTEXT_REMOVED } from '../../pipeline/ingest/decode.js';
+import { PLAINTEXT_REMOVED } from '../../pipeline/ingest/raw-tables.js';
 import { ingest } from '../../pipeline/ingest/ingest.js';
 import { ENTITY_TABLES, INGEST_TABLES, PURCHASE_ITEMS, REJECTED_TABLE } from '../../pipeline/ingest/raw-tables.js';
 import { createKafka } from '../../pipeline/kafka/client.js';

@@ -5,7 +5,7 @@ import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
 import { ServerClickHouse } from '../../../pipeline/clickhouse/server.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
 import { ENTITIES, type Entity } from '../../../pipeline/entities/entities.js';
-import { decode, type TopicRoles } from '../../../pipeline/ingest/decode.js';
+import { decode, type TopicRoles } from '../../helpers/ingest-reference/decode.js';
 import { ingest } from '../../../pipeline/ingest/ingest.js';
 import { INSERT_SETTINGS } from '../../../pipeline/ingest/raw-writer.js';
 import { insertColumnsOf, RAW_DATABASE } from '../../../pipeline/ingest/raw-tables.js';
