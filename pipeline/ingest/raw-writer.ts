@@ -23,8 +23,6 @@ export interface Fault {
 }
 
 export interface FlushResult {
-  /** Rows this flush added per RAW table. */
-  readonly written: ReadonlyMap<string, number>;
   /** Per topic, rows this flush added to `rejected`, by error kind. */
   readonly rejected: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Per topic, messages RAW held already (redelivered after a crash or rebalance), not written again. */
@@ -36,17 +34,23 @@ export class ClickHouseUnavailable extends Error {}
 type Held = {
   readonly table: string;
   readonly kafka_topic: string;
+  readonly kafka_partition: number;
   readonly error_kind: string;
   readonly rows: string;
 };
 
-/** The offsets a flush covers, per topic-partition. */
+/** The offsets a flush covers in one topic-partition. */
 interface Span {
   readonly topic: string;
   readonly partition: number;
   first: bigint;
   last: bigint;
+  messages: number;
 }
+
+const spanKey = (topic: string, partition: number) => `${topic}/${partition}`;
+/** The tables a message of an entity topic or the dead-letter topic becomes one row of (items are extra rows of a purchase). */
+const MESSAGE_TABLES = INGEST_TABLES.filter((table) => table !== PURCHASE_ITEMS.table);
 
 /**
  * Writes messages to RAW as one insert of their bytes into the landing table; ClickHouse's views
@@ -54,9 +58,16 @@ interface Span {
  * view writes only the (topic, partition, offset)s its table does not hold, so a message
  * delivered again after a crash, a rebalance or a failed attempt adds nothing, and an insert can
  * be retried as it is, even one that landed in some tables before it failed.
+ *
+ * What a flush added is read from RAW: the rows `rejected` holds for its offsets afterwards, and,
+ * for a partition whose offsets RAW may have held before (its first flush after an assignment),
+ * every table's rows for them before and after. A partition this process has written since its
+ * assignment is known to hold nothing past what it wrote, since one member writes it.
  */
 export class RawWriter {
   private flushes = 0;
+  /** Partitions whose rows past this process's last write of them are known to be none. */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly clickhouse: ClickHouse,
@@ -64,93 +75,105 @@ export class RawWriter {
     private readonly retry: RetryPolicy,
     private readonly logger: Logger,
     private readonly fault?: Fault,
-    private readonly abandoned: () => boolean = () => false,
   ) {}
+
+  /** After an assignment changed: another member may have written any partition since. */
+  reassigned(): void {
+    this.known.clear();
+  }
 
   private stopHere(point: FaultPoint, flush: number): void {
     if (this.fault?.point === point && this.fault.flush === flush) process.kill(process.pid, 'SIGKILL');
   }
 
-  async write(messages: readonly LandedMessage[]): Promise<FlushResult> {
+  /** `abandoned` stops the retries (a rebalance, a failure elsewhere): what was not written is delivered again. */
+  async write(messages: readonly LandedMessage[], abandoned: () => boolean): Promise<FlushResult> {
     const flush = (this.flushes += 1);
-    const empty: FlushResult = { written: new Map(), rejected: new Map(), skipped: new Map() };
-    if (messages.length === 0) return empty;
+    if (messages.length === 0) return { rejected: new Map(), skipped: new Map() };
     const spans = spansOf(messages);
+    const unknown = spans.filter(({ topic, partition }) => !this.known.has(spanKey(topic, partition)));
     const rows = landingRows(messages, this.roleOf);
-    const unavailable = (error: unknown) => new ClickHouseUnavailable(`ClickHouse (${this.clickhouse.description}) did not take the insert into ${LANDING_TABLE}: ${(error as Error).message}`, { cause: error });
     const attempt = <T>(what: string, operation: () => Promise<T>) =>
-      retryUntilDeadline(operation, this.retry, (error, count) => this.logger.warn({ what, attempt: count, error: (error as Error).message }, 'ClickHouse failed; retrying'), this.abandoned).catch((error: unknown) => {
-        throw unavailable(error);
+      retryUntilDeadline(operation, this.retry, (error, count) => this.logger.warn({ what, attempt: count, error: (error as Error).message }, 'ClickHouse failed; retrying'), abandoned).catch((error: unknown) => {
+        throw new ClickHouseUnavailable(`ClickHouse (${this.clickhouse.description}) did not take the insert into ${LANDING_TABLE}: ${(error as Error).message}`, { cause: error });
       });
-    const before = await attempt('reading what RAW holds', () => this.held(spans));
+    // Until this flush is written, what RAW holds of these partitions is not known for sure.
+    for (const { topic, partition } of spans) this.known.delete(spanKey(topic, partition));
+    const before = unknown.length === 0 ? new Map<string, number>() : await attempt('reading what RAW holds', () => this.held([{ tables: MESSAGE_TABLES, spans: unknown }]));
     this.stopHere('before-insert', flush);
     await attempt(`inserting into ${LANDING_TABLE}`, () => this.clickhouse.insertRowBinary(LANDING_TABLE, rows, INSERT_SETTINGS));
     this.stopHere('after-insert', flush);
-    const after = await attempt('reading what RAW holds', () => this.held(spans));
-    return resultOf(messages, before, after);
+    const reads = [{ tables: [REJECTED_TABLE], spans }];
+    if (unknown.length > 0) reads.push({ tables: MESSAGE_TABLES.filter((table) => table !== REJECTED_TABLE), spans: unknown });
+    const after = await attempt('reading what RAW holds', () => this.held(reads));
+    for (const { topic, partition } of spans) this.known.add(spanKey(topic, partition));
+    return resultOf(unknown, before, after);
   }
 
-  /** Rows each RAW table holds for the spans, per topic (and error kind for `rejected`). */
-  private async held(spans: readonly Span[]): Promise<Map<string, number>> {
+  /** Rows the tables hold for the spans, per table and topic-partition (and error kind for `rejected`). */
+  private async held(reads: readonly { tables: readonly string[]; spans: readonly Span[] }[]): Promise<Map<string, number>> {
     const params: Record<string, unknown> = {};
-    const where = spans
-      .map(({ topic, partition, first, last }, index) => {
-        Object.assign(params, { [`t${index}`]: topic, [`p${index}`]: partition, [`a${index}`]: first.toString(), [`b${index}`]: last.toString() });
-        return `(kafka_topic = {t${index}:String} AND kafka_partition = {p${index}:UInt32} AND kafka_offset BETWEEN {a${index}:UInt64} AND {b${index}:UInt64})`;
-      })
-      .join(' OR ');
-    const sql = INGEST_TABLES.map((table) => `SELECT '${table}' AS table, kafka_topic, ${table === REJECTED_TABLE ? 'error_kind' : "''"} AS error_kind, count() AS rows FROM ${table} WHERE ${where} GROUP BY kafka_topic, error_kind`).join(' UNION ALL ');
+    let next = 0;
+    const selects: string[] = [];
+    for (const { tables, spans } of reads) {
+      const where = spans
+        .map(({ topic, partition, first, last }) => {
+          const at = next++;
+          Object.assign(params, { [`t${at}`]: topic, [`p${at}`]: partition, [`a${at}`]: first.toString(), [`b${at}`]: last.toString() });
+          return `(kafka_topic = {t${at}:String} AND kafka_partition = {p${at}:UInt32} AND kafka_offset BETWEEN {a${at}:UInt64} AND {b${at}:UInt64})`;
+        })
+        .join(' OR ');
+      for (const table of tables) {
+        selects.push(`SELECT '${table}' AS table, kafka_topic, kafka_partition, ${table === REJECTED_TABLE ? 'error_kind' : "''"} AS error_kind, count() AS rows FROM ${table} WHERE ${where} GROUP BY kafka_topic, kafka_partition, error_kind`);
+      }
+    }
     const held = new Map<string, number>();
-    for (const row of await this.clickhouse.query<Held>(sql, params)) held.set(heldKey(row.table, row.kafka_topic, row.error_kind), Number(row.rows));
+    for (const row of await this.clickhouse.query<Held>(selects.join(' UNION ALL '), params)) held.set(heldKey(row.table, row.kafka_topic, Number(row.kafka_partition), row.error_kind), Number(row.rows));
     return held;
   }
 }
 
-const heldKey = (table: string, topic: string, kind: string) => JSON.stringify([table, topic, kind]);
+const heldKey = (table: string, topic: string, partition: number, kind: string) => JSON.stringify([table, topic, partition, kind]);
 
 function spansOf(messages: readonly LandedMessage[]): Span[] {
   const spans = new Map<string, Span>();
   for (const { topic, partition, offset } of messages) {
     const at = BigInt(offset);
-    const key = `${topic}/${partition}`;
+    const key = spanKey(topic, partition);
     const span = spans.get(key);
-    if (span === undefined) spans.set(key, { topic, partition, first: at, last: at });
+    if (span === undefined) spans.set(key, { topic, partition, first: at, last: at, messages: 1 });
     else {
       if (at < span.first) span.first = at;
       if (at > span.last) span.last = at;
+      span.messages += 1;
     }
   }
   return [...spans.values()];
 }
 
 /**
- * What the flush added: the difference of what RAW held before and after it. Each message
- * becomes one row of its entity's table or one of `rejected` (and a purchase its items), so a
- * message that added neither was held already.
+ * What the flush added: `rejected`'s new rows by kind, and, for the partitions RAW may have held
+ * already, the messages that added a row to no table (each message becomes one row of its
+ * entity's table or of `rejected`): those were held before.
  */
-function resultOf(messages: readonly LandedMessage[], before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): FlushResult {
-  const written = new Map<string, number>();
+function resultOf(unknown: readonly Span[], before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): FlushResult {
   const rejected = new Map<string, Map<string, number>>();
   const landed = new Map<string, number>();
   for (const [key, rows] of after) {
     const added = rows - (before.get(key) ?? 0);
     if (added <= 0) continue;
-    const [table, topic, kind] = JSON.parse(key) as [string, string, string];
-    written.set(table, (written.get(table) ?? 0) + added);
+    const [table, topic, partition, kind] = JSON.parse(key) as [string, string, number, string];
     if (table === REJECTED_TABLE) {
       const kinds = rejected.get(topic) ?? new Map<string, number>();
       kinds.set(kind, (kinds.get(kind) ?? 0) + added);
       rejected.set(topic, kinds);
     }
-    // Items are extra rows of a purchase message, not messages of their own.
-    if (table !== PURCHASE_ITEMS.table) landed.set(topic, (landed.get(topic) ?? 0) + added);
+    landed.set(spanKey(topic, partition), (landed.get(spanKey(topic, partition)) ?? 0) + added);
   }
-  const perTopic = new Map<string, number>();
-  for (const { topic } of messages) perTopic.set(topic, (perTopic.get(topic) ?? 0) + 1);
   const skipped = new Map<string, number>();
-  for (const [topic, count] of perTopic) {
-    const held = count - (landed.get(topic) ?? 0);
-    if (held > 0) skipped.set(topic, held);
+  for (const { topic, partition, messages } of unknown) {
+    const held = messages - (landed.get(spanKey(topic, partition)) ?? 0);
+    if (held > 0) skipped.set(topic, (skipped.get(topic) ?? 0) + held);
   }
-  return { written, rejected, skipped };
+  return { rejected, skipped };
 }
