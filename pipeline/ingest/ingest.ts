@@ -20,7 +20,7 @@ export interface IngestOptions {
   readonly maxBatchRows: number;
   /** The broker answers a fetch after at most this long even with less than a batch: the most a quiet message waits. */
   readonly maxBatchMs: number;
-  /** Members of the group in this process (default 3): each fetches while the others' inserts run. */
+  /** Members of the group in this process (default 2): each fetches while the others' inserts run. */
   readonly consumers?: number;
   /** How long Kafka or ClickHouse may stay unreachable before the ingest gives up. */
   readonly deadlineMs: number;
@@ -73,8 +73,18 @@ function deferred(): Deferred {
 
 export class KafkaUnavailable extends UserError {}
 
-/** Group members in one process unless told otherwise: as many as the topics' usual partitions. */
-export const DEFAULT_CONSUMERS = 3;
+/**
+ * Group members in one process unless told otherwise. Two keep ClickHouse and the fetches busy
+ * on two cores; measured on 300,000 purchases, 2 members gave 16,000–17,200 purchases/s, 3 gave
+ * 15,000–15,700 and 1 gave 13,600.
+ */
+export const DEFAULT_CONSUMERS = 2;
+/**
+ * Messages a flush holds at most unless told otherwise. ClickHouse plans the envelope views once
+ * per insert (about 0.17 s of CPU), so larger inserts cost less a row: ClickHouse's CPU per
+ * purchase fell from 64 to 50 µs between flushes of 10,000 and 50,000.
+ */
+export const DEFAULT_MAX_BATCH_ROWS = 50_000;
 /** How long a failing ingest waits for the Kafka clients to disconnect. */
 const GIVING_UP_GRACE_MS = 5000;
 
