@@ -8,18 +8,11 @@ import { BUSINESS_KEYS, isEntity, type Entity } from '../../../pipeline/entities
 import { PII_POLICY } from '../../../pipeline/pii/policy.js';
 import { SCHEMA_VERSION } from '../../../pipeline/produce/envelope.js';
 import { ENTITY_TABLES, PLAINTEXT_REMOVED, PURCHASE_ITEMS, REJECTED_TABLE, type PiiColumns, type ScalarColumn, type TableSpec } from '../../../pipeline/ingest/raw-tables.js';
+import type { LandedMessage } from '../../../pipeline/ingest/landing.js';
 import { DEFAULTS, instant, isoUtc, mayEscapeSurrogates, shown, typeValue, wellFormed } from './typing.js';
 
-/** One Kafka message as the ingest sees it. */
-export interface KafkaRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  /** Milliseconds since the epoch, as kafkajs gives it. */
-  readonly timestamp: string;
-}
+/** One Kafka message as the ingest lands it. */
+export type KafkaRecord = LandedMessage;
 
 export interface TopicRoles {
   /** Which entity each entity topic carries. */
