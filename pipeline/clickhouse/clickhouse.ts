@@ -12,6 +12,12 @@ export interface CompactRows {
   readonly body: string;
 }
 
+/** Rows as RowBinary: each row's values of `columns`, in that order, in ClickHouse's binary encoding. */
+export interface BinaryRows {
+  readonly columns: readonly string[];
+  readonly body: Uint8Array;
+}
+
 /** ClickHouse settings for one statement, e.g. `{ async_insert: 0 }`. */
 export type InsertSettings = Readonly<Record<string, string | number | boolean>>;
 
@@ -29,6 +35,8 @@ export interface ClickHouse {
   insert(table: string, rows: readonly Row[], settings?: InsertSettings): Promise<void>;
   /** Inserts rows already written as JSONCompactEachRow in one INSERT. */
   insertCompact(table: string, rows: CompactRows, settings?: InsertSettings): Promise<void>;
+  /** Inserts rows already written as RowBinary in one INSERT: bytes pass through unparsed and unescaped. */
+  insertRowBinary(table: string, rows: BinaryRows, settings?: InsertSettings): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
 import { UserError } from '../errors/user-error.js';
@@ -9,6 +10,7 @@ import {
   SHARED_SETTINGS,
   toJsonCompactEachRow,
   toJsonEachRow,
+  type BinaryRows,
   type ClickHouse,
   type CompactRows,
   type InsertSettings,
@@ -19,6 +21,16 @@ import {
 export class DataDirectoryInUseError extends UserError {}
 
 const STREAMING_REFUSED = /Streaming query is not supported/;
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function assertSettingName(name: string): string {
+  if (!SETTING_NAME.test(name)) throw new Error(`not a setting name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** A SQL string literal: backslashes and quotes escaped. */
+const sqlText = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+const settingValue = (value: string | number | boolean) => (typeof value === 'string' ? sqlText(value) : typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
 /** Faster than Buffer.from for a large body (SIMD on Node ≥ 20); the engine takes a Uint8Array as it is. */
 const UTF8 = new TextEncoder();
 
@@ -102,6 +114,26 @@ export class EmbeddedClickHouse implements ClickHouse {
     assertColumnNames(rows.columns);
     if (rows.body === '') return;
     await this.session.insert({ table, values: UTF8.encode(rows.body), format: 'JSONCompactEachRow', columns: [...rows.columns], settings: { ...settings } });
+  }
+
+  /**
+   * The engine's insert API takes text formats only, so the rows go through a file of this
+   * process's own, read by `FROM INFILE` (as the local service does with its FIFOs).
+   */
+  async insertRowBinary(table: string, rows: BinaryRows, settings: InsertSettings = {}): Promise<void> {
+    assertTableName(table);
+    assertColumnNames(rows.columns);
+    if (rows.body.length === 0) return;
+    const folder = mkdtempSync(join(tmpdir(), 'piccha-insert-'));
+    const file = join(folder, 'rows.bin');
+    try {
+      writeFileSync(file, rows.body);
+      const applied = Object.entries(settings).map(([name, value]) => `${assertSettingName(name)} = ${settingValue(value)}`);
+      const settingsClause = applied.length > 0 ? ` SETTINGS ${applied.join(', ')}` : '';
+      await this.session.queryAsync(`INSERT INTO ${table} (${rows.columns.join(', ')}) FROM INFILE ${sqlText(file)}${settingsClause} FORMAT RowBinary`, { format: 'Null' });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { UserError } from '../errors/user-error.js';
 import { Readable } from 'node:stream';
-import { assertColumnNames, assertTableName, SHARED_SETTINGS, type ClickHouse, type CompactRows, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
+import { assertColumnNames, assertTableName, SHARED_SETTINGS, type BinaryRows, type ClickHouse, type CompactRows, type InsertSettings, type QueryParams, type Row } from './clickhouse.js';
 
 /** ClickHouse's code for a wrong user or password. */
 const AUTHENTICATION_FAILED = '516';
@@ -73,6 +73,16 @@ export class ServerClickHouse implements ClickHouse {
     // The client's insert() serialises values itself; exec() sends a stream of bytes as it is: the rows are JSON already.
     const result = await this.call(() =>
       this.client.exec({ query: `INSERT INTO ${table} (${rows.columns.join(', ')}) FORMAT JSONCompactEachRow`, values: Readable.from([Buffer.from(rows.body)]), clickhouse_settings: settings }),
+    );
+    result.stream.destroy();
+  }
+
+  async insertRowBinary(table: string, rows: BinaryRows, settings: InsertSettings = {}): Promise<void> {
+    assertTableName(table);
+    assertColumnNames(rows.columns);
+    if (rows.body.length === 0) return;
+    const result = await this.call(() =>
+      this.client.exec({ query: `INSERT INTO ${table} (${rows.columns.join(', ')}) FORMAT RowBinary`, values: Readable.from([rows.body]), clickhouse_settings: settings }),
     );
     result.stream.destroy();
   }

@@ -148,6 +148,9 @@ export const PURCHASE_ITEMS: TableSpec = {
   pii: [],
 };
 
+/** Stands where a PII value arrived unprotected: RAW never holds plaintext, not even in `rejected`. */
+export const PLAINTEXT_REMOVED = '[plaintext removed by ingest]';
+
 export const REJECTED_TABLE = `${RAW_DATABASE}.rejected`;
 
 /** Every table the ingest writes, in the order a flush writes them. */

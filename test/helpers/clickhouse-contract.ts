@@ -96,5 +96,26 @@ export function clickhouseContract(name: string, open: () => ClickHouse): void {
       await expect(clickhouse.insertCompact('bad name; DROP', { columns: ['a'], body: '[1]\n' })).rejects.toThrow(/not a table name/);
       await expect(clickhouse.insertCompact(`${db}.purchases`, { columns: ['purchase_id) SELECT 1 --'], body: '[1]\n' })).rejects.toThrow(/not a column name/);
     });
+
+    it('inserts rows already written as RowBinary, bytes as they are, with per-insert settings', async () => {
+      // RowBinary by hand: a String is its length (one byte here, under 128) then its bytes; UInt64 and DateTime64(3) are 8 bytes little-endian.
+      const text = (value: string) => {
+        const bytes = Buffer.from(value);
+        return Buffer.concat([Buffer.from([bytes.length]), bytes]);
+      };
+      const int64 = (value: bigint) => {
+        const bytes = Buffer.alloc(8);
+        bytes.writeBigInt64LE(value);
+        return bytes;
+      };
+      const odd = 'ord-00007 "quoted"\n\ttab \\ \' 🥦';
+      const body = Buffer.concat([text(odd), text('Большая Пикча'), int64(BigInt(Date.parse('2025-01-02T03:04:05.678Z'))), int64(42n)]);
+      await clickhouse.insertRowBinary(`${db}.purchases`, { columns: ['purchase_id', 'store_network', 'purchased_at', 'quantity'], body }, { async_insert: 0, max_insert_threads: 1 });
+      const rows = await clickhouse.query(`SELECT purchase_id, store_network, purchased_at, quantity FROM ${db}.purchases WHERE startsWith(purchase_id, 'ord-00007')`);
+      expect(rows).toEqual([{ purchase_id: odd, store_network: 'Большая Пикча', purchased_at: '2025-01-02 03:04:05.678', quantity: '42' }]);
+      await expect(clickhouse.insertRowBinary(`${db}.purchases`, { columns: ['purchase_id', 'quantity'], body: text('ord-short') }, { async_insert: 0 })).rejects.toThrow();
+      await expect(clickhouse.insertRowBinary(`${db}.purchases`, { columns: ['purchase_id'], body: text('ord-x') }, { 'async_insert = 0; DROP': 1 })).rejects.toThrow();
+      await expect(clickhouse.insertRowBinary(`${db}.purchases`, { columns: ['purchase_id) SELECT 1 --'], body: text('x') })).rejects.toThrow(/not a column name/);
+    });
   });
 }

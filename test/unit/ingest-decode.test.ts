@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ENTITIES, type Entity } from '../../pipeline/entities/entities.js';
-import { decode as decodeLines, PLAINTEXT_REMOVED, type KafkaRecord, type RejectionKind, type TopicRoles } from '../../pipeline/ingest/decode.js';
+import { decode as decodeLines, type KafkaRecord, type RejectionKind, type TopicRoles } from '../helpers/ingest-reference/decode.js';
 import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { generateDocuments } from '../../pipeline/generate/generator.js';
 import { newManifest } from '../../pipeline/generate/manifest.js';
-import { ENTITY_TABLES, INSERT_COLUMNS, PII_PARTS, PURCHASE_ITEMS, type TableSpec, type ValueType } from '../../pipeline/ingest/raw-tables.js';
-import { isoUtc, typeValue } from '../../pipeline/ingest/typing.js';
+import { ENTITY_TABLES, INSERT_COLUMNS, PII_PARTS, PLAINTEXT_REMOVED, PURCHASE_ITEMS, type TableSpec, type ValueType } from '../../pipeline/ingest/raw-tables.js';
+import { isoUtc, typeValue } from '../helpers/ingest-reference/typing.js';
 import { generateKeys, keyringFrom } from '../../pipeline/pii/keys.js';
 import { protectDocument } from '../../pipeline/pii/protect.js';
 

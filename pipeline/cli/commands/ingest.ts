@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import { UserError } from '../../errors/user-error.js';
-import { ingest, type IngestProgress } from '../../ingest/ingest.js';
+import { DEFAULT_CONSUMERS, DEFAULT_MAX_BATCH_ROWS, ingest, type IngestProgress } from '../../ingest/ingest.js';
 import { assertRawTables } from '../../ingest/raw-check.js';
 import { FAULT_POINTS, type Fault, type FaultPoint } from '../../ingest/raw-writer.js';
 import { createKafka } from '../../kafka/client.js';
@@ -15,11 +15,13 @@ interface IngestFlags {
   group: string;
   maxBatchRows: number;
   maxBatchMs: number;
+  consumers: number;
   deadlineMs: number;
 }
 
 /** The most rows one flush may hold: one insert of up to a million rows is still a single block. */
 const MAX_BATCH_ROWS = 200_000;
+const MAX_CONSUMERS = 32;
 
 function parseFault(value: string | undefined): Fault | undefined {
   if (value === undefined) return undefined;
@@ -57,11 +59,13 @@ export function ingestCommand(): Command {
     .description('consume the entity topics and the dead-letter topic into ClickHouse RAW (piccha_raw), batched, each message exactly once')
     .option('--follow', 'keep consuming until SIGTERM or SIGINT, then flush, commit and exit 0')
     .option('--group <name>', 'the Kafka consumer group; processes in one group share the partitions', 'piccha-ingest')
-    .option('--max-batch-rows <n>', `a flush is due once this many messages wait (1–${MAX_BATCH_ROWS})`, wholeNumber('--max-batch-rows', 1), 10_000)
+    .option('--max-batch-rows <n>', `a flush is due once this many messages wait (1–${MAX_BATCH_ROWS})`, wholeNumber('--max-batch-rows', 1), DEFAULT_MAX_BATCH_ROWS)
     .option('--max-batch-ms <n>', 'the longest a message waits for its batch to fill', wholeNumber('--max-batch-ms', 1), 1000)
+    .option('--consumers <n>', `group members in this process (1–${MAX_CONSUMERS}): each fetches from Kafka while the others' inserts run`, wholeNumber('--consumers', 1), DEFAULT_CONSUMERS)
     .option('--deadline-ms <n>', 'give up (exit non-zero) once Kafka or ClickHouse has been unreachable this long', wholeNumber('--deadline-ms', 1), 120_000)
     .action(async (flags: IngestFlags) => {
       if (flags.maxBatchRows > MAX_BATCH_ROWS) throw new UserError(`--max-batch-rows takes at most ${MAX_BATCH_ROWS}, got ${flags.maxBatchRows}`);
+      if (flags.consumers > MAX_CONSUMERS) throw new UserError(`--consumers takes at most ${MAX_CONSUMERS}, got ${flags.consumers}`);
       const { config, logger } = commandContext();
       const clickhouse = openClickHouse(config.clickhouse);
       const controller = new AbortController();
@@ -86,6 +90,7 @@ export function ingestCommand(): Command {
             follow: flags.follow === true,
             maxBatchRows: flags.maxBatchRows,
             maxBatchMs: flags.maxBatchMs,
+            consumers: flags.consumers,
             deadlineMs: flags.deadlineMs,
             signal: controller.signal,
             fault: parseFault(config.ingestFault),

@@ -5,8 +5,8 @@ import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
 import { ServerClickHouse } from '../../../pipeline/clickhouse/server.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
 import { ENTITIES, type Entity } from '../../../pipeline/entities/entities.js';
-import { decode, type TopicRoles } from '../../../pipeline/ingest/decode.js';
-import { ingest } from '../../../pipeline/ingest/ingest.js';
+import { decode, type TopicRoles } from '../../helpers/ingest-reference/decode.js';
+import { DEFAULT_CONSUMERS, DEFAULT_MAX_BATCH_ROWS, ingest } from '../../../pipeline/ingest/ingest.js';
 import { INSERT_SETTINGS } from '../../../pipeline/ingest/raw-writer.js';
 import { insertColumnsOf, RAW_DATABASE } from '../../../pipeline/ingest/raw-tables.js';
 import { createKafka } from '../../../pipeline/kafka/client.js';
@@ -105,7 +105,7 @@ export const ingestBenchmark: Benchmark = {
       const native1 = await runNative(clickhouse, brokers, topics, purchases, 1);
       results.push({ case: 'ClickHouse Kafka engine, 1 consumer', size: purchases, unit: 'purchases', seconds: native1 / 1000, note: used(purchases) });
       used = cpu.start();
-      const ours = await timed(() => ingest(kafka, clickhouse, { topics, partitions: PARTITIONS, groupId: `bench-ingest-${Date.now()}`, follow: false, maxBatchRows: 10_000, maxBatchMs: 1000, deadlineMs: 60_000 }, logger));
+      const ours = await timed(() => ingest(kafka, clickhouse, { topics, partitions: PARTITIONS, groupId: `bench-ingest-${Date.now()}`, follow: false, maxBatchRows: DEFAULT_MAX_BATCH_ROWS, maxBatchMs: 1000, deadlineMs: 60_000 }, logger));
       const oursUsed = used(purchases);
       const written = await countOf(clickhouse, `${RAW_DATABASE}.purchases`, topics.entities.purchases);
       if (written !== purchases) throw new Error(`piccha ingest wrote ${written} purchases of ${purchases}`);
@@ -115,7 +115,7 @@ export const ingestBenchmark: Benchmark = {
         { topic: topics.entities.purchases },
       );
       if (revenue?.ours !== revenue?.native) throw new Error(`revenue differs: piccha ingest ${revenue?.ours}, Kafka engine ${revenue?.native}`);
-      results.push({ case: 'piccha ingest (batches of 10,000, exactly once)', size: purchases, unit: 'purchases', seconds: ours / 1000, note: oursUsed });
+      results.push({ case: `piccha ingest (${DEFAULT_CONSUMERS} members, flushes of up to ${DEFAULT_MAX_BATCH_ROWS.toLocaleString('en-US')}, exactly once)`, size: purchases, unit: 'purchases', seconds: ours / 1000, note: oursUsed });
       const seedWay = await runSeedWay(clickhouse, kafka, topics, seedMessages);
       results.push({ case: 'the seed’s way: one INSERT per message', size: seedMessages, unit: 'purchases', seconds: seedWay / 1000 });
       return results;

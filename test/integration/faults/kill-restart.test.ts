@@ -116,11 +116,11 @@ describe('fault suite: produce and ingest killed while purchases flow', () => {
       produce = producer();
 
       // The ingest mid-stream, from outside, then at each of its own crash points: before an
-      // insert, between two tables' inserts, after the inserts before the offsets are committed.
+      // insert, and after the insert before the offsets are committed (twice).
       await waitFor(async () => (await inRaw()) >= PURCHASES * 0.15, 'purchases reaching RAW', STEP_MS);
       await kill(ingest);
       recordFault(context, FAULT_CLASSES.ingestKilled);
-      for (const point of ['before-insert:3', 'between-inserts:3', 'after-insert:3']) {
+      for (const point of ['before-insert:3', 'after-insert:2', 'after-insert:3']) {
         const crashing = ingester(point);
         const exit = await finished(crashing);
         expect(exit.signal, `${point}: ${exit.stderr}`).toBe('SIGKILL');

@@ -1,19 +1,18 @@
-import { BUSINESS_KEYS, isEntity, type Entity } from '../entities/entities.js';
-import { PII_POLICY } from '../pii/policy.js';
-import { SCHEMA_VERSION } from '../produce/envelope.js';
-import { ENTITY_TABLES, PURCHASE_ITEMS, REJECTED_TABLE, type PiiColumns, type ScalarColumn, type TableSpec } from './raw-tables.js';
+/**
+ * The reference decoder: how a Kafka message becomes RAW rows or a `rejected` row, in
+ * JavaScript. The ingest used it before ClickHouse took the parsing over (sql/007–012, rendered
+ * by pipeline/ingest/envelope-sql.ts); it stays as the specification those views are held to
+ * (test/integration/envelope-parity.test.ts) and as the seed's way in the ingest benchmark.
+ */
+import { BUSINESS_KEYS, isEntity, type Entity } from '../../../pipeline/entities/entities.js';
+import { PII_POLICY } from '../../../pipeline/pii/policy.js';
+import { SCHEMA_VERSION } from '../../../pipeline/produce/envelope.js';
+import { ENTITY_TABLES, PLAINTEXT_REMOVED, PURCHASE_ITEMS, REJECTED_TABLE, type PiiColumns, type ScalarColumn, type TableSpec } from '../../../pipeline/ingest/raw-tables.js';
+import type { LandedMessage } from '../../../pipeline/ingest/landing.js';
 import { DEFAULTS, instant, isoUtc, mayEscapeSurrogates, shown, typeValue, wellFormed } from './typing.js';
 
-/** One Kafka message as the ingest sees it. */
-export interface KafkaRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  /** Milliseconds since the epoch, as kafkajs gives it. */
-  readonly timestamp: string;
-}
+/** One Kafka message as the ingest lands it. */
+export type KafkaRecord = LandedMessage;
 
 export interface TopicRoles {
   /** Which entity each entity topic carries. */
@@ -37,8 +36,6 @@ export interface Decoded {
   readonly rejected?: RejectionKind;
 }
 
-/** Stands where a PII value arrived unprotected: RAW never holds plaintext, not even in `rejected`. */
-export const PLAINTEXT_REMOVED = '[plaintext removed by ingest]';
 
 class Rejection extends Error {
   constructor(

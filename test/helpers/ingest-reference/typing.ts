@@ -1,4 +1,4 @@
-import type { ValueType } from './raw-tables.js';
+import type { ValueType } from '../../../pipeline/ingest/raw-tables.js';
 
 /** A value typed for its column, or why it could not be. */
 export type Typed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
