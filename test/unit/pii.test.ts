@@ -126,7 +126,8 @@ describe('PII keys from the environment', () => {
 });
 
 describe('protectDocument', () => {
-  const PEOPLE = /ivan@mail\.ru|Ivan@Mail|leak[.\w]*@evil\.ru|916|999000/i;
+  // Phone fragments with what follows them: three digits alone (916) turn up in random ciphertext now and then.
+  const PEOPLE = /ivan@mail\.ru|Ivan@Mail|leak[.\w]*@evil\.ru|916\D{0,2}123|999\D{0,2}000/i;
 
   it('protects every policy field and leaves nothing in plaintext', () => {
     const keys = keyring('k1');
