@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
@@ -17,6 +18,7 @@ import {
   type QueryParams,
   type Row,
 } from './clickhouse.js';
+import { sqlString } from './statements.js';
 
 export class DataDirectoryInUseError extends UserError {}
 
@@ -28,9 +30,7 @@ function assertSettingName(name: string): string {
   return name;
 }
 
-/** A SQL string literal: backslashes and quotes escaped. */
-const sqlText = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-const settingValue = (value: string | number | boolean) => (typeof value === 'string' ? sqlText(value) : typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+const settingValue = (value: string | number | boolean) => (typeof value === 'string' ? sqlString(value) : typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
 /** Faster than Buffer.from for a large body (SIMD on Node ≥ 20); the engine takes a Uint8Array as it is. */
 const UTF8 = new TextEncoder();
 
@@ -124,15 +124,16 @@ export class EmbeddedClickHouse implements ClickHouse {
     assertTableName(table);
     assertColumnNames(rows.columns);
     if (rows.body.length === 0) return;
-    const folder = mkdtempSync(join(tmpdir(), 'piccha-insert-'));
+    const folder = await mkdtemp(join(tmpdir(), 'piccha-insert-'));
     const file = join(folder, 'rows.bin');
     try {
-      writeFileSync(file, rows.body);
+      // Asynchronous: a flush's body can be over 100 MB, too much to write on the event loop.
+      await writeFile(file, rows.body);
       const applied = Object.entries(settings).map(([name, value]) => `${assertSettingName(name)} = ${settingValue(value)}`);
       const settingsClause = applied.length > 0 ? ` SETTINGS ${applied.join(', ')}` : '';
-      await this.session.queryAsync(`INSERT INTO ${table} (${rows.columns.join(', ')}) FROM INFILE ${sqlText(file)}${settingsClause} FORMAT RowBinary`, { format: 'Null' });
+      await this.session.queryAsync(`INSERT INTO ${table} (${rows.columns.join(', ')}) FROM INFILE ${sqlString(file)}${settingsClause} FORMAT RowBinary`, { format: 'Null' });
     } finally {
-      rmSync(folder, { recursive: true, force: true });
+      await rm(folder, { recursive: true, force: true });
     }
   }
 

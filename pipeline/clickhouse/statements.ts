@@ -1,3 +1,6 @@
+/** A SQL string literal: backslashes and single quotes escaped. */
+export const sqlString = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 /**
  * Splits a SQL script into statements at top-level semicolons, skipping those inside
  * quotes, back-quoted names and comments. Statements that hold only comments are dropped.

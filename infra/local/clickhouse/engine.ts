@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Session } from 'chdb';
 import { openEngineSession } from '../../../pipeline/clickhouse/embedded.js';
+import { sqlString } from '../../../pipeline/clickhouse/statements.js';
 import { ClickHouseException, exception, fromEngineError } from './exceptions.js';
 import type { InsertWithData } from './sql-scan.js';
 
@@ -30,7 +31,6 @@ export interface Result {
   readonly elapsedSeconds: number;
 }
 
-const sqlString = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** One permit per running statement: each holds a libuv thread for as long as it runs. */
 class Permits {
