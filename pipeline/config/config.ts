@@ -77,7 +77,7 @@ const variables = z.object({
   PICCHA_GRAFANA_URL: httpUrl.default('http://127.0.0.1:3000'),
   // Tests only: `ingest` kills itself (SIGKILL) at this point of this flush, e.g. after-insert:3.
   PICCHA_INGEST_FAULT: text('a fault point')
-    .regex(/^(before-insert|after-insert):[1-9]\d*$/, 'must be before-insert or after-insert, a colon and a flush number')
+    .regex(/^(before-insert|between-inserts|after-insert):[1-9]\d*$/, 'must be before-insert, between-inserts or after-insert, a colon and a flush number')
     .optional(),
 });
 

@@ -5,6 +5,7 @@ import { BUSINESS_KEYS, ENTITIES, type Entity } from '../entities/entities.js';
 import { PII_POLICY } from '../pii/policy.js';
 import { SCHEMA_VERSION } from '../produce/envelope.js';
 import { defaultMigrationsDir } from '../clickhouse/migrations.js';
+import { DEAD_LETTER_ROLE, LANDING_ROLES, landingTable } from './landing.js';
 import { ENTITY_TABLES, PLAINTEXT_REMOVED, PURCHASE_ITEMS, RAW_DATABASE, PII_PARTS, type TableSpec, type ValueType } from './raw-tables.js';
 
 /**
@@ -499,14 +500,21 @@ WHERE ${where}${fresh(`${DB}.rejected`, source)}`;
 const fresh = (target: string, source: string): string =>
   `\n  AND (kafka_topic, kafka_partition, kafka_offset) NOT IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${target} WHERE (kafka_topic, kafka_partition, kafka_offset) IN (SELECT kafka_topic, kafka_partition, kafka_offset FROM ${source}))`;
 
+/**
+ * Where a role's parse view reads its messages: the one landing table of sql/007, filtered by
+ * role (the views as 008–012 created them), or the role's own landing table (sql/013 on), so
+ * that an insert plans only the views of the roles it holds.
+ */
+type Landing = 'shared' | 'own';
+const landingOf = (role: string, landing: Landing): string => (landing === 'shared' ? `${DB}.envelopes\n    WHERE role = ${lit(role)}` : landingTable(role));
+
 /** The parse: the payload read once into the envelope's tuple (text stays text: no date inference). */
-function parseView(name: string, target: string, role: string, type: string, judged: readonly string[], withs: readonly string[] = []): string {
+function parseView(name: string, target: string, role: string, landing: Landing, type: string, judged: readonly string[], withs: readonly string[] = []): string {
   return `CREATE MATERIALIZED VIEW ${DB}.${name} TO ${target} AS
 ${withs.length === 0 ? '' : `WITH ${withs.join(',\n    ')}\n`}SELECT ${KAFKA}, payload, e, ${judged.join(', ')}
 FROM (
     SELECT *, JSONExtract(payload, ${lit(type)}) AS e
-    FROM ${DB}.envelopes
-    WHERE role = ${lit(role)}
+    FROM ${landingOf(role, landing)}
     SETTINGS input_format_try_infer_dates = 0, input_format_try_infer_datetimes = 0
 )`;
 }
@@ -556,6 +564,11 @@ const depthOf = (spec: TableSpec): number => Math.max(...spec.scalars.map(({ pat
 
 /** One migration per entity: the parse, and the views that fill its RAW table(s) and `rejected`. */
 export function entityMigration(entity: Entity): string {
+  return entityStatements(entity, 'shared').statements.join(';\n\n');
+}
+
+/** An entity's statements, and among them the parse view, reading from the given landing. */
+function entityStatements(entity: Entity, landing: Landing): { statements: string[]; parse: string } {
   const spec = ENTITY_TABLES[entity];
   const tree = treeOf(spec);
   const key = BUSINESS_KEYS[entity];
@@ -612,7 +625,8 @@ ARRAY JOIN _purchase_items AS item, arrayEnumerate(_purchase_items) AS item_posi
   // Only an empty list asks the payload whether it was an array ([]) or not there (null, absent).
   const itemCount = entity === 'purchases' ? [`if(notEmpty(${items}), toUInt32(length(${items})), if(JSONType(payload, 'document', 'items') = 'Array', toUInt32(0), NULL)) AS item_count`, `${items} AS _purchase_items`] : [];
   if (refusals.length > 255) throw new Error(`${entity}: more refusals than a UInt8 numbers`);
-  statements.push(parseView(`${entity}_envelopes_mv`, source, entity, envelopeType(entity), [`multiIf(${refusals.map(([condition], index) => `${condition}, ${index + 1}`).join(',\n    ')}, 0) AS refusal`], withs));
+  const parse = parseView(`${entity}_envelopes_mv`, source, entity, landing, envelopeType(entity), [`multiIf(${refusals.map(([condition], index) => `${condition}, ${index + 1}`).join(',\n    ')}, 0) AS refusal`], withs);
+  statements.push(parse);
   const values = new TypedValues([...instantEntries(field('emitted_at'), field('loaded_at')), ...entriesOf(spec, DOC, [lit('document')], FIRST_VALUE_POSITION)], '_document');
   const pii = piiColumns(spec, DOC, [lit('document')], "''", FIRST_VALUE_POSITION + spec.scalars.length);
   const transport = transportErrors(values);
@@ -629,27 +643,27 @@ WHERE refusal = 0`;
   const kinds = `[${refusals.map(([, kind]) => lit(kind)).join(', ')}][refusal]`;
   const message = told(`multiIf(${refusals.map(([, , said], index) => `refusal = ${index + 1}, ${said}`).join(',\n    ')}, ${NONE})`);
   statements.push(rejectedView(`${entity}_rejected_mv`, refused, 'true', "'ingest'", kinds, message, withoutPlaintext(entity, 'payload'), 'now64(3)', withs));
-  return statements.join(';\n\n');
+  return { statements, parse };
+}
+
+const DEAD_LETTER_SOURCE = `${DB}.dead_letter_envelopes`;
+const DEAD_LETTER_TYPE = `Tuple(${ident(PROBE)} Dynamic, ${['schema_version', 'entity', 'source_id', 'pii_key_id', 'reason', 'failed_at'].map((name) => `${ident(name)} Dynamic`).join(', ')})`;
+
+/** The dead letters' parse: the tuple, the payload with plaintext replaced for the letter's entity, and the envelope's first refusal. */
+function deadLetterParseView(landing: Landing): string {
+  const letterEntity = text(field('entity'));
+  const scrubbed = ENTITIES.reduce((current, entity) => `if(${letterEntity} = ${lit(entity)}, ${withoutPlaintext(entity, 'payload')}, ${current})`, 'payload');
+  return parseView('dead_letter_envelopes_mv', DEAD_LETTER_SOURCE, DEAD_LETTER_ROLE, landing, DEAD_LETTER_TYPE, [`${scrubbed} AS scrubbed`, 'scrubbed != payload AS plaintext_removed', `${verdictOf(baseRefusals())} AS verdict`]);
 }
 
 /** The producer's dead letters: into `rejected` with the producer's reason and time, plaintext replaced for the letter's entity. */
 export function deadLetterMigration(): string {
-  const source = `${DB}.dead_letter_envelopes`;
-  const type = `Tuple(${ident(PROBE)} Dynamic, ${['schema_version', 'entity', 'source_id', 'pii_key_id', 'reason', 'failed_at'].map((name) => `${ident(name)} Dynamic`).join(', ')})`;
-  const letterEntity = text(field('entity'));
-  const scrubbed = ENTITIES.reduce((current, entity) => `if(${letterEntity} = ${lit(entity)}, ${withoutPlaintext(entity, 'payload')}, ${current})`, 'payload');
+  const source = DEAD_LETTER_SOURCE;
   const reason = `if(dynamicType(${field('reason')}) = 'String' AND toString(${field('reason')}) != '', toString(${field('reason')}), 'dead letter without a reason')`;
   const kind = "if(verdict.kind = '', 'dead_letter', verdict.kind)";
   return [
-    `CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${type}, scrubbed String, plaintext_removed Bool, verdict Tuple(kind String, error String)) ENGINE = Null`,
-    `CREATE MATERIALIZED VIEW ${DB}.dead_letter_envelopes_mv TO ${source} AS
-SELECT ${KAFKA}, payload, e, ${scrubbed} AS scrubbed, scrubbed != payload AS plaintext_removed, ${verdictOf(baseRefusals())} AS verdict
-FROM (
-    SELECT *, JSONExtract(payload, ${lit(type)}) AS e
-    FROM ${DB}.envelopes
-    WHERE role = 'dead_letter'
-    SETTINGS input_format_try_infer_dates = 0, input_format_try_infer_datetimes = 0
-)`,
+    `CREATE TABLE ${source} (${TRANSPORT}, payload String, e ${DEAD_LETTER_TYPE}, scrubbed String, plaintext_removed Bool, verdict Tuple(kind String, error String)) ENGINE = Null`,
+    deadLetterParseView('shared'),
     rejectedView(
       'dead_letter_rejected_mv',
       source,
@@ -668,6 +682,24 @@ export function landingMigration(): string {
   return `CREATE TABLE ${DB}.envelopes (${TRANSPORT}, role LowCardinality(String), payload String) ENGINE = Null`;
 }
 
+/**
+ * Each role its own landing table, its parse view moved onto it, the shared table dropped.
+ * The shared table goes first: an ingest of before this migration still running then fails
+ * its inserts (and retries them, committing nothing) instead of landing rows no view reads.
+ * Every statement can run again after a failure part-way.
+ */
+export function landingByRoleMigration(): string {
+  const statements = [`DROP TABLE IF EXISTS ${DB}.envelopes`];
+  for (const role of LANDING_ROLES) {
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${landingTable(role)} (${TRANSPORT}, payload String) ENGINE = Null`,
+      `DROP VIEW IF EXISTS ${DB}.${role}_envelopes_mv`,
+      role === DEAD_LETTER_ROLE ? deadLetterParseView('own') : entityStatements(role as Entity, 'own').parse,
+    );
+  }
+  return statements.join(';\n\n');
+}
+
 const HEADER = (what: string, grain: string) =>
   `-- RAW: ${what}\n-- Grain: ${grain}\n-- Rendered by pipeline/ingest/envelope-sql.ts (npm run sql:envelopes) from raw-tables.ts; decode.ts is the\n-- specification it ports, and test/integration/envelope-parity.test.ts holds the two together.\n`;
 
@@ -682,6 +714,10 @@ export function envelopeMigrations(): Map<string, string> {
     files.set(`${String(8 + index).padStart(3, '0')}_raw_envelopes_${entity}.sql`, `${HEADER(`${entity} envelopes parsed once into a tuple with the first refusal that holds (${entity}_envelopes, Null); accepted ones typed (${entity}_from_envelopes_typed, Null) into ${ENTITY_TABLES[entity].table}${entity === 'purchases' ? ' and piccha_raw.purchase_items' : ''}, their parse errors listed only for rows that have any (…_unclean); refused ones into rejected (${entity}_refused); each view writing a table only with offsets it does not hold yet.`, `one message of the ${entity} topic (purchase_items: one item of one).`)}${entityMigration(entity)};\n`);
   });
   files.set('012_raw_envelopes_dead_letters.sql', `${HEADER("the producer's dead letters into rejected, with its reason and time; plaintext at the letter entity's PII paths replaced.", 'one message of the dead-letter topic.')}${deadLetterMigration()};\n`);
+  files.set(
+    '013_raw_landing_by_role.sql',
+    `${HEADER("one landing table per topic role (<role>_landing, Null: topic, partition, offset, key, timestamp, payload) instead of the shared piccha_raw.envelopes, each role's parse view moved onto its own, so that an insert plans only the views of the role it lands.", 'one Kafka message.')}${landingByRoleMigration()};\n`,
+  );
   return files;
 }
 

@@ -1,7 +1,7 @@
 import type { ClickHouse, InsertSettings } from '../clickhouse/clickhouse.js';
 import type { Logger } from '../log/logger.js';
 import { retryUntilDeadline, type RetryPolicy } from '../system/retry.js';
-import { LANDING_TABLE, landingRows, type LandedMessage } from './landing.js';
+import { landingInserts, type LandedMessage } from './landing.js';
 import { INGEST_TABLES, PURCHASE_ITEMS, REJECTED_TABLE } from './raw-tables.js';
 
 /**
@@ -12,8 +12,12 @@ import { INGEST_TABLES, PURCHASE_ITEMS, REJECTED_TABLE } from './raw-tables.js';
  */
 export const INSERT_SETTINGS: InsertSettings = { async_insert: 0, max_insert_threads: 1 };
 
-/** Where a test may stop the process dead (SIGKILL) to prove a restart loses and duplicates nothing. */
-export const FAULT_POINTS = ['before-insert', 'after-insert'] as const;
+/**
+ * Where a test may stop the process dead (SIGKILL) to prove a restart loses and duplicates
+ * nothing. between-inserts: after the first of a flush's landing inserts (one per role it
+ * holds); a flush of one role never reaches it.
+ */
+export const FAULT_POINTS = ['before-insert', 'between-inserts', 'after-insert'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export interface Fault {
@@ -53,11 +57,12 @@ const spanKey = (topic: string, partition: number) => `${topic}/${partition}`;
 const MESSAGE_TABLES = INGEST_TABLES.filter((table) => table !== PURCHASE_ITEMS.table);
 
 /**
- * Writes messages to RAW as one insert of their bytes into the landing table; ClickHouse's views
- * (sql/007–012) parse each into its RAW rows or a `rejected` row. RAW is its own ledger: every
- * view writes only the (topic, partition, offset)s its table does not hold, so a message
- * delivered again after a crash, a rebalance or a failed attempt adds nothing, and an insert can
- * be retried as it is, even one that landed in some tables before it failed.
+ * Writes messages to RAW as inserts of their bytes into their roles' landing tables (one insert
+ * per role); ClickHouse's views (sql/008–013) parse each into its RAW rows or a `rejected` row.
+ * RAW is its own ledger: every view writes only the (topic, partition, offset)s its table does
+ * not hold, so a message delivered again after a crash, a rebalance or a failed attempt adds
+ * nothing, and an insert can be retried as it is, even one that landed in some tables before it
+ * failed.
  *
  * What a flush added is read from RAW: the rows `rejected` holds for its offsets afterwards, and,
  * for a partition whose offsets RAW may have held before (its first flush after an assignment),
@@ -92,16 +97,20 @@ export class RawWriter {
     if (messages.length === 0) return { rejected: new Map(), skipped: new Map() };
     const spans = spansOf(messages);
     const unknown = spans.filter(({ topic, partition }) => !this.known.has(spanKey(topic, partition)));
-    const rows = landingRows(messages, this.roleOf);
+    const inserts = landingInserts(messages, this.roleOf);
     const attempt = <T>(what: string, operation: () => Promise<T>) =>
       retryUntilDeadline(operation, this.retry, (error, count) => this.logger.warn({ what, attempt: count, error: (error as Error).message }, 'ClickHouse failed; retrying'), abandoned).catch((error: unknown) => {
-        throw new ClickHouseUnavailable(`ClickHouse (${this.clickhouse.description}) did not take the insert into ${LANDING_TABLE}: ${(error as Error).message}`, { cause: error });
+        throw new ClickHouseUnavailable(`ClickHouse (${this.clickhouse.description}) failed ${what}: ${(error as Error).message}`, { cause: error });
       });
     // Until this flush is written, what RAW holds of these partitions is not known for sure.
     for (const { topic, partition } of spans) this.known.delete(spanKey(topic, partition));
     const before = unknown.length === 0 ? new Map<string, number>() : await attempt('reading what RAW holds', () => this.held([{ tables: MESSAGE_TABLES, spans: unknown }]));
     this.stopHere('before-insert', flush);
-    await attempt(`inserting into ${LANDING_TABLE}`, () => this.clickhouse.insertRowBinary(LANDING_TABLE, rows, INSERT_SETTINGS));
+    // One insert per role; a crash between two leaves the rest to the redelivery, which the ledger makes exact.
+    for (const [index, { table, rows }] of inserts.entries()) {
+      if (index === 1) this.stopHere('between-inserts', flush);
+      await attempt(`inserting into ${table}`, () => this.clickhouse.insertRowBinary(table, rows, INSERT_SETTINGS));
+    }
     this.stopHere('after-insert', flush);
     const reads = [{ tables: [REJECTED_TABLE], spans }];
     if (unknown.length > 0) reads.push({ tables: MESSAGE_TABLES.filter((table) => table !== REJECTED_TABLE), spans: unknown });

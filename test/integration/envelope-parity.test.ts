@@ -7,7 +7,7 @@ import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import { generateDocuments } from '../../pipeline/generate/generator.js';
 import { newManifest } from '../../pipeline/generate/manifest.js';
 import { decode, type KafkaRecord, type TopicRoles } from '../helpers/ingest-reference/decode.js';
-import { landingRows, type LandedMessage } from '../../pipeline/ingest/landing.js';
+import { landingInserts, type LandedMessage } from '../../pipeline/ingest/landing.js';
 import { INGEST_TABLES, insertColumnsOf, PURCHASE_ITEMS, RAW_DATABASE, REJECTED_TABLE } from '../../pipeline/ingest/raw-tables.js';
 import { CONTENT_HASH, contentHash, LOADED_AT } from '../../pipeline/load/mongo-writer.js';
 import { generateKeys, keyringFrom } from '../../pipeline/pii/keys.js';
@@ -17,7 +17,7 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 /**
  * Parity of the two ways a Kafka message becomes RAW rows: today's JavaScript decode
  * (decode.ts, typing.ts) and ClickHouse parsing the envelopes itself (the views of
- * sql/007–012). decode.ts is the specification being ported: every expected value here
+ * sql/007–013). decode.ts is the specification being ported: every expected value here
  * comes from the JavaScript path, and the SQL path must give the same rows, column by
  * column, in every RAW table and in `rejected` (reasons included). The SQL path runs in a
  * second database, `piccha_raw_sql`, built from the same migration files.
@@ -245,19 +245,22 @@ describe('envelopes parsed by ClickHouse: the same RAW rows as the JavaScript de
       // The SQL path: the landing rows the ingest writes (landing.ts), two inserts, so the views run per block.
       const messages: LandedMessage[] = landed.map(({ record }) => record);
       messages.push({ topic: SPLIT_PAIR.topic, partition: 1, offset: '0', key: Buffer.from(SPLIT_PAIR.name), value: Buffer.from(SPLIT_PAIR.value), timestamp: String(Date.parse(now)) });
-      const landing = `${SQL_DATABASE}.envelopes`;
+      // One insert per role into its landing table, as raw-writer.ts lands a flush.
+      const land = async (part: readonly LandedMessage[]) => {
+        for (const { table, rows } of landingInserts(part, roleOf)) await clickhouse.insertRowBinary(table.replace(RAW_DATABASE, SQL_DATABASE), rows, { async_insert: 0 });
+      };
       const half = Math.floor(messages.length / 2);
-      for (const part of [messages.slice(0, half), messages.slice(half)]) await clickhouse.insertRowBinary(landing, landingRows(part, roleOf), { async_insert: 0 });
+      for (const part of [messages.slice(0, half), messages.slice(half)]) await land(part);
       finished = Date.now();
       // Redelivery (a crash between the insert and the offset commit): the same messages again add nothing.
       const counts = async () => Promise.all(INGEST_TABLES.map(async (table) => Number((await clickhouse.query<{ n: string }>(`SELECT count() AS n FROM ${table.replace(RAW_DATABASE, SQL_DATABASE)}`))[0]?.n)));
       countsOnce = await counts();
-      await clickhouse.insertRowBinary(landing, landingRows(messages, roleOf), { async_insert: 0 });
+      await land(messages);
       countsTwice = await counts();
       // A crash inside ClickHouse between two views' writes (purchases written, their items not), and the redelivery that follows.
       await clickhouse.exec(`ALTER TABLE ${SQL_DATABASE}.purchase_items DELETE WHERE kafka_offset % 2 = 0 SETTINGS mutations_sync = 2`);
       countsPartial = await counts();
-      await clickhouse.insertRowBinary(landing, landingRows(messages, roleOf), { async_insert: 0 });
+      await land(messages);
       countsMended = await counts();
 
       for (const table of INGEST_TABLES) {

@@ -179,6 +179,34 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
     });
   }, 240_000);
 
+  it('SIGKILL between the landing inserts of one flush (one per role): the role landed stays once, the others arrive on the restart', async () => {
+    const flow = newFlow(connection.client);
+    const { documents } = await generateLoadProduce(flow, kafka, { stores: 5, products: 10, customers: 5, purchases: 200 });
+    const counts = (clickhouse: ClickHouse) =>
+      Promise.all(
+        ENTITIES.map(async (entity) => {
+          const [row] = await clickhouse.query<{ n: string }>(`SELECT count() AS n FROM ${ENTITY_TABLES[entity].table} WHERE kafka_topic = {topic:String}`, { topic: flow.topics.entities[entity] });
+          return Number(row?.n);
+        }),
+      );
+    // One member, flushes larger than the backlog: its first flush holds every topic, hence several roles.
+    const killed = await cli(flow, ['ingest', '--consumers', '1'], { PICCHA_INGEST_FAULT: 'between-inserts:1' });
+    expect(killed.code, killed.stderr).toBeNull();
+    // The first insert is the stores' (the entities' order), and nothing came after it.
+    expect(await withClickHouse(counts)).toEqual([documents.stores.length, 0, 0, 0]);
+
+    const finished = await cli(flow, ['ingest']);
+    expect(finished.code, finished.stderr).toBe(0);
+    const skipped = (topic: string) => Number(finished.stdout.split('\n').find((line) => line.startsWith(topic))?.trim().split(/\s+/)[3]);
+    expect(skipped(flow.topics.entities.stores)).toBe(documents.stores.length);
+    expect(skipped(flow.topics.entities.purchases)).toBe(0);
+    await withClickHouse(async (clickhouse) => {
+      for (const table of INGEST_TABLES) expect(await duplicates(clickhouse, table, flow.prefix), table).toBe(0);
+      expect(await counts(clickhouse)).toEqual(ENTITIES.map((entity) => documents[entity].length));
+      expect(await purchaseTotals(clickhouse, flow)).toEqual({ rows: 200, offsets: 200, kopecks: totalKopecks(documents.purchases), items: itemCount(documents.purchases) });
+    });
+  }, 240_000);
+
   it('poison of every kind goes to rejected with its reason, plaintext removed; a dead letter with the producer’s reason; every valid message reaches RAW', async () => {
     const flow = newFlow(connection.client);
     const { documents } = await generateLoadProduce(flow, kafka, { stores: 3, products: 5, customers: 3, purchases: 20 });

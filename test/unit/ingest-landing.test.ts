@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LANDING_COLUMNS, landingRows, withLoneSurrogatesReplaced } from '../../pipeline/ingest/landing.js';
+import { LANDING_COLUMNS, landingInserts, landingRows, withLoneSurrogatesReplaced } from '../../pipeline/ingest/landing.js';
 
 /** Reads RowBinary landing rows back, following ClickHouse's encoding of the landing table's types. */
 function readLanding(body: Uint8Array): unknown[][] {
@@ -28,7 +28,7 @@ function readLanding(body: Uint8Array): unknown[][] {
     const key = text();
     const timestamp = buffer.readBigInt64LE(at);
     at += 8;
-    rows.push([topic, partition, offset, key, timestamp, text(), text()]);
+    rows.push([topic, partition, offset, key, timestamp, text()]);
   }
   return rows;
 }
@@ -49,14 +49,28 @@ describe('landing rows', () => {
       { topic: 'p.dlq', partition: 0, offset: '9007199254740993', key: null, value: null, timestamp: '0' },
       { topic: 'p.stores', partition: 1, offset: '0', key: Buffer.from([0xff, 0x61]), value: Buffer.from('{"a":"\\n\\t\\""}'), timestamp: '1' },
     ];
-    const rows = landingRows(messages, (topic) => (topic === 'p.dlq' ? 'dead_letter' : topic.slice(2)));
+    const rows = landingRows(messages);
     expect(rows.columns).toEqual(LANDING_COLUMNS);
     expect(readLanding(rows.body)).toEqual([
-      ['p.purchases', 2, 17n, 'ord-1', 1764158400123n, 'purchases', JSON.stringify({ name: long })],
-      ['p.dlq', 0, 9007199254740993n, '', 0n, 'dead_letter', ''],
+      ['p.purchases', 2, 17n, 'ord-1', 1764158400123n, JSON.stringify({ name: long })],
+      ['p.dlq', 0, 9007199254740993n, '', 0n, ''],
       // A key that is not UTF-8 is text as JavaScript reads it.
-      ['p.stores', 1, 0n, '\ufffda', 1n, 'stores', '{"a":"\\n\\t\\""}'],
+      ['p.stores', 1, 0n, '\ufffda', 1n, '{"a":"\\n\\t\\""}'],
     ]);
+  });
+
+  it('go into one insert per role, each into its role’s landing table, messages in the order given', () => {
+    const message = (topic: string, offset: number) => ({ topic, partition: 0, offset: String(offset), key: null, value: Buffer.from(`{"n":${offset}}`), timestamp: '1' });
+    const roleOf = (topic: string) => (topic === 'p.dlq' ? 'dead_letter' : topic.slice(2));
+    const messages = [message('p.purchases', 5), message('p.dlq', 1), message('p.stores', 3), message('p.purchases', 6), message('p.stores', 4)];
+    const inserts = landingInserts(messages, roleOf);
+    expect(inserts.map(({ table }) => table)).toEqual(['piccha_raw.stores_landing', 'piccha_raw.purchases_landing', 'piccha_raw.dead_letter_landing']);
+    expect(inserts.map(({ rows }) => readLanding(rows.body).map((row) => row[2]))).toEqual([[3n, 4n], [5n, 6n], [1n]]);
+  });
+
+  it('refuse a topic without a role, naming it, instead of landing it where no view reads', () => {
+    const message = { topic: 'p.unknown', partition: 0, offset: '0', key: null, value: Buffer.from('{}'), timestamp: '1' };
+    expect(() => landingInserts([message], () => '')).toThrow(/no landing table for topic p\.unknown/);
   });
 
   it('write each lone surrogate escape as \\ufffd and leave pairs, escaped backslashes and other text alone', () => {

@@ -92,18 +92,52 @@ const untilRawHolds = (clickhouse: ClickHouse, topic: string, expected: number, 
     1000,
   );
 
+/** Milliseconds a fresh purchase spent in each leg of its way, by wall clock (one machine, one clock). */
+interface Legs {
+  /** Acknowledged by MongoDB → its Kafka timestamp (the producer's send). */
+  readonly toKafka: number[];
+  /** Kafka timestamp → `ingested_at` (written by ClickHouse's views as the ingest's insert runs). */
+  readonly toRaw: number[];
+  /** `ingested_at` → the first MART query that returned it. */
+  readonly toMart: number[];
+}
+
+interface Freshness {
+  readonly latencies: number[];
+  readonly legs: Legs;
+}
+
+/** Each purchase's legs, from its write and visibility times and what RAW recorded of it. */
+async function legsOf(clickhouse: ClickHouse, topic: string, times: ReadonlyMap<string, { written: number; seen: number }>): Promise<Legs> {
+  const rows = await clickhouse.query<{ source_id: string; sent: string; landed: string }>(
+    'SELECT source_id, toString(min(toUnixTimestamp64Milli(kafka_timestamp))) AS sent, toString(min(toUnixTimestamp64Milli(ingested_at))) AS landed FROM piccha_raw.purchases WHERE kafka_topic = {topic:String} AND has({ids:Array(String)}, source_id) GROUP BY source_id',
+    { topic, ids: [...times.keys()] },
+  );
+  const legs: Legs = { toKafka: [], toRaw: [], toMart: [] };
+  for (const row of rows) {
+    const time = times.get(row.source_id);
+    if (time === undefined) continue;
+    legs.toKafka.push(Number(row.sent) - time.written);
+    legs.toRaw.push(Number(row.landed) - Number(row.sent));
+    legs.toMart.push(time.seen - Number(row.landed));
+  }
+  return legs;
+}
+
 /**
  * Freshness with `backlog` purchases in MongoDB: purchases written steadily, each timed from
  * its write (acknowledged by MongoDB) to the first MART query that returns it, while produce and
- * ingest follow and the two views a purchase needs are refreshed back to back.
+ * ingest follow and the two views a purchase needs are refreshed back to back; and where that
+ * time went (legs).
  */
-async function measureFreshness(clickhouse: ClickHouse, env: Env, topic: string, views: readonly string[], firstPosition: number): Promise<number[]> {
+async function measureFreshness(clickhouse: ClickHouse, env: Env, topic: string, views: readonly string[], firstPosition: number): Promise<Freshness> {
   const { client, db } = await connectMongo({ url: env.MONGO_URL ?? '', database: env.MONGO_DB ?? '' });
   const generation: GenerateOptions = { seed: 2, now: Date.now(), days: 2, counts: DEFAULT_COUNTS, defects: DIRTY_PROFILES.none ?? { rates: {}, maxCopies: 1 } };
   const catalog = catalogOf(generation);
   const manifest = newManifest({ seed: 2, now: new Date().toISOString(), days: 2, profile: 'none', rates: {}, max_copies: 1 });
   const written = new Map<string, number>();
   const latencies: number[] = [];
+  const times = new Map<string, { written: number; seen: number }>();
   let writing = true;
   let lastWrite = Date.now();
   const watcher = (async () => {
@@ -113,11 +147,14 @@ async function measureFreshness(clickhouse: ClickHouse, env: Env, topic: string,
       if (written.size === 0) continue;
       const rows = await clickhouse.query<{ source_id: string }>('SELECT source_id FROM piccha_mart.purchases WHERE kafka_topic = {topic:String} AND has({ids:Array(String)}, source_id)', { topic, ids: [...written.keys()] });
       const seen = performance.now();
+      const seenAt = Date.now();
       for (const { source_id: id } of rows) {
         const at = written.get(id);
         if (at === undefined) continue;
         latencies.push(seen - at);
         written.delete(id);
+        const time = times.get(id);
+        if (time !== undefined) time.seen = seenAt;
       }
     }
     if (written.size > 0) throw new Error(`${written.size} fresh purchases never became visible in MART`);
@@ -133,6 +170,7 @@ async function measureFreshness(clickhouse: ClickHouse, env: Env, topic: string,
         await writer.write('purchases', document);
         await writer.flush();
         written.set(String(document.source_id), performance.now());
+        times.set(String(document.source_id), { written: Date.now(), seen: Number.NaN });
       }
       lastWrite = Date.now();
     }
@@ -141,8 +179,19 @@ async function measureFreshness(clickhouse: ClickHouse, env: Env, topic: string,
     await writer.close();
     await watcher.finally(() => client.close());
   }
-  return latencies;
+  return { latencies, legs: await legsOf(clickhouse, topic, times) };
 }
+
+const legsNote = (legs: Legs): string =>
+  (
+    [
+      ['MongoDB → Kafka', legs.toKafka],
+      ['Kafka → RAW', legs.toRaw],
+      ['RAW → MART', legs.toMart],
+    ] as const
+  )
+    .map(([leg, values]) => `${leg} ${(percentile(values, 50) / 1000).toFixed(2)}/${(percentile(values, 95) / 1000).toFixed(2)} s`)
+    .join(', ');
 
 export const endToEndBenchmark: Benchmark = {
   name: 'end-to-end',
@@ -219,7 +268,7 @@ export const endToEndBenchmark: Benchmark = {
         await untilMartHolds(clickhouse, views, 'fresh.purchases', backlog + freshSoFar, following, 3_600_000);
         const started = performance.now();
         // New positions each phase: a purchase written again would be visible at once, as its earlier version.
-        const latencies = await measureFreshness(clickhouse, fresh, 'fresh.purchases', VISIBILITY_VIEWS, FRESH_POSITION * (phase + 1));
+        const { latencies, legs } = await measureFreshness(clickhouse, fresh, 'fresh.purchases', VISIBILITY_VIEWS, FRESH_POSITION * (phase + 1));
         const seconds = (performance.now() - started) / 1000;
         freshSoFar += latencies.length;
         freshProducer.stop();
@@ -234,7 +283,7 @@ export const endToEndBenchmark: Benchmark = {
           unit: 'purchases',
           seconds,
           latenciesMs: latencies,
-          note: `p50 ${(p50 / 1000).toFixed(2)} s = ${(p50 / FLUSH_MS).toFixed(1)}×, p95 ${(p95 / 1000).toFixed(2)} s = ${(p95 / FLUSH_MS).toFixed(1)}× the flush interval; followers: produce ${mib(freshProducerJob)}, ingest ${mib(freshIngesterJob)}`,
+          note: `p50 ${(p50 / 1000).toFixed(2)} s = ${(p50 / FLUSH_MS).toFixed(1)}×, p95 ${(p95 / 1000).toFixed(2)} s = ${(p95 / FLUSH_MS).toFixed(1)}× the flush interval; legs p50/p95: ${legsNote(legs)}; followers: produce ${mib(freshProducerJob)}, ingest ${mib(freshIngesterJob)}`,
         });
       }
       const services_ = ['clickhouse', 'mongo', 'kafka'].map((name) => `${name} ${servicePeakMiB(services.stateDir, name).toFixed(0)} MiB`).join(', ');

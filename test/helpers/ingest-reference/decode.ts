@@ -1,6 +1,6 @@
 /**
  * The reference decoder: how a Kafka message becomes RAW rows or a `rejected` row, in
- * JavaScript. The ingest used it before ClickHouse took the parsing over (sql/007–012, rendered
+ * JavaScript. The ingest used it before ClickHouse took the parsing over (sql/007–013, rendered
  * by pipeline/ingest/envelope-sql.ts); it stays as the specification those views are held to
  * (test/integration/envelope-parity.test.ts) and as the seed's way in the ingest benchmark.
  */

@@ -90,14 +90,14 @@ describe('fault suite: services restarted under the running jobs', () => {
       const snapshot = start(['produce', '--batch-size', '50']);
       await waitFor(async () => (await inKafka()) >= PURCHASES * 0.2, 'a fifth of the snapshot in Kafka', STEP_MS);
       expect(await inKafka(), 'the snapshot is still under way').toBeLessThan(PURCHASES);
-      let snapshotRunning = true;
-      void snapshot.exited.then(() => (snapshotRunning = false));
       await outage.restart('mongo', 'crash', DOWN_MS);
       recordFault(context, FAULT_CLASSES.mongoRestarted);
 
-      // ClickHouse while the snapshot still streams in: the ingest has more to write after it.
+      // ClickHouse mid-ingest: with part of the snapshot written and part still to write. (Whether
+      // the snapshot is still being produced by then depends on the two jobs' relative speed, which
+      // this fault does not need.)
       await waitFor(async () => (await inRaw()) >= PURCHASES * 0.3, 'purchases reaching RAW', STEP_MS);
-      expect(snapshotRunning, 'the snapshot is still under way').toBe(true);
+      expect(await inRaw(), 'the ingest still has part of the snapshot to write').toBeLessThan(PURCHASES);
       await outage.restart('clickhouse', 'crash', DOWN_MS);
       recordFault(context, FAULT_CLASSES.clickhouseRestarted);
       const snapshotExit = await finished(snapshot);
