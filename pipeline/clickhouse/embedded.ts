@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
@@ -18,6 +18,7 @@ import {
   type QueryParams,
   type Row,
 } from './clickhouse.js';
+import { makeFifo, openFifoWriter } from './fifo.js';
 import { sqlString } from './statements.js';
 
 export class DataDirectoryInUseError extends UserError {}
@@ -86,6 +87,10 @@ export function openEngineSession(dataPath: string, settings: Readonly<Record<st
 export class EmbeddedClickHouse implements ClickHouse {
   readonly description: string;
   private readonly session: Session;
+  /** The folder of this instance's FIFOs (made with the first), and those no insert is using. */
+  private fifoFolder: Promise<string> | undefined;
+  private readonly idleFifos: string[] = [];
+  private fifoCount = 0;
 
   constructor(readonly dataPath: string) {
     this.session = openEngineSession(dataPath, SHARED_SETTINGS);
@@ -117,29 +122,59 @@ export class EmbeddedClickHouse implements ClickHouse {
   }
 
   /**
-   * The engine's insert API takes text formats only, so the rows go through a file of this
-   * process's own, read by `FROM INFILE` (as the local service does with its FIFOs).
+   * The engine's insert API takes text formats only, so the rows go through a FIFO of this
+   * process's own, read by `FROM INFILE` (as the local service does), never through a file: a
+   * message's bytes may hold what should not rest on disk (plaintext a hostile producer sent,
+   * which the views scrub), and a process killed mid-insert leaves only empty pipes behind.
+   * The pipes are kept for the next inserts (making one costs a process) and go with close().
    */
   async insertRowBinary(table: string, rows: BinaryRows, settings: InsertSettings = {}): Promise<void> {
     assertTableName(table);
     assertColumnNames(rows.columns);
     if (rows.body.length === 0) return;
-    const folder = await mkdtemp(join(tmpdir(), 'piccha-insert-'));
-    const file = join(folder, 'rows.bin');
+    const fifo = await this.takeFifo();
+    // Another insert may use the pipe once both its ends are closed: once the statement has
+    // ended, having opened it or not. A pipe whose writing end could not be opened is not.
+    let reusable = false;
     try {
-      // Asynchronous: a flush's body can be over 100 MB, too much to write on the event loop.
-      await writeFile(file, rows.body);
       const applied = Object.entries(settings).map(([name, value]) => `${assertSettingName(name)} = ${settingValue(value)}`);
       const settingsClause = applied.length > 0 ? ` SETTINGS ${applied.join(', ')}` : '';
-      await this.session.queryAsync(`INSERT INTO ${table} (${rows.columns.join(', ')}) FROM INFILE ${sqlString(file)}${settingsClause} FORMAT RowBinary`, { format: 'Null' });
+      let finished = false;
+      // The engine runs the statement off the event loop, which meanwhile feeds the pipe.
+      const running = this.session.queryAsync(`INSERT INTO ${table} (${rows.columns.join(', ')}) FROM INFILE ${sqlString(fifo)}${settingsClause} FORMAT RowBinary`, { format: 'Null' }).finally(() => {
+        finished = true;
+      });
+      // Observed below, possibly only after the rows are written: an early failure must not count as unhandled.
+      running.catch(() => undefined);
+      const writer = await openFifoWriter(fifo, () => finished);
+      reusable = true;
+      if (writer !== undefined) {
+        // The engine closing its end early (bad data) shows here as EPIPE; its own error says why.
+        await new Promise<void>((resolve) => {
+          writer.once('error', () => resolve());
+          writer.end(rows.body, () => resolve());
+        });
+        writer.destroy();
+      }
+      await running;
     } finally {
-      await rm(folder, { recursive: true, force: true });
+      if (reusable) this.idleFifos.push(fifo);
+      else await rm(fifo, { force: true });
     }
   }
 
-  close(): Promise<void> {
+  private async takeFifo(): Promise<string> {
+    const idle = this.idleFifos.pop();
+    if (idle !== undefined) return idle;
+    this.fifoFolder ??= mkdtemp(join(tmpdir(), 'piccha-insert-'));
+    const fifo = join(await this.fifoFolder, `rows-${(this.fifoCount += 1)}`);
+    await makeFifo(fifo);
+    return fifo;
+  }
+
+  async close(): Promise<void> {
     this.session.close();
-    return Promise.resolve();
+    if (this.fifoFolder !== undefined) await rm(await this.fifoFolder, { recursive: true, force: true });
   }
 
   async *queryBatches<T extends Row = Row>(sql: string, params: QueryParams = {}): AsyncIterable<T[]> {

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { constants, mkdirSync, openSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { Session } from 'chdb';
 import { openEngineSession } from '../../../pipeline/clickhouse/embedded.js';
+import { makeFifo, openFifoWriter } from '../../../pipeline/clickhouse/fifo.js';
 import { sqlString } from '../../../pipeline/clickhouse/statements.js';
 import { ClickHouseException, exception, fromEngineError } from './exceptions.js';
 import type { InsertWithData } from './sql-scan.js';
@@ -115,7 +112,7 @@ export class Engine {
         });
         // Observed below, possibly only after waiting for the FIFO: an early failure must not count as unhandled.
         running.catch(() => undefined);
-        const writer = await this.openWriter(fifo, () => finished);
+        const writer = await openFifoWriter(fifo, () => finished);
         if (writer === undefined) return toResult(await running.catch((error: unknown) => Promise.reject(withoutFifo(fromEngineError(error), fifo))));
         // The engine closing its end early (an error in the data) shows as EPIPE here; its own error says why.
         writer.on('error', () => undefined);
@@ -189,25 +186,8 @@ export class Engine {
     if (idle !== undefined) return idle;
     this.fifoCount += 1;
     const path = join(this.fifoDir, `insert-${this.fifoCount}`);
-    await promisify(execFile)('mkfifo', ['-m', '600', path]);
+    await makeFifo(path);
     return path;
-  }
-
-  /**
-   * The FIFO's write end, once the engine has opened it for reading (opening it earlier would
-   * block a thread); undefined when the statement ended without reading, e.g. an unknown table.
-   */
-  private async openWriter(fifo: string, finished: () => boolean): Promise<Socket | undefined> {
-    for (;;) {
-      if (finished()) return undefined;
-      try {
-        const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-        return new Socket({ fd, readable: false, writable: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
-      }
-      await sleep(1);
-    }
   }
 
   private async kill(fifo: string): Promise<void> {
