@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
 import { UserError } from '../errors/user-error.js';
+import { isZombie } from '../system/processes.js';
 import {
   assertColumnNames,
   assertTableName,
@@ -38,7 +39,7 @@ const UTF8 = new TextEncoder();
 /**
  * The live process, other than this one, that holds the data directory. ClickHouse writes its
  * process id into `status` and removes the file on a clean exit; after a crash the file stays,
- * with the id of a process that no longer runs.
+ * with the id of a process that no longer runs, or of a zombie its parent has not reaped yet.
  */
 function holderOf(dataPath: string): number | undefined {
   const status = join(dataPath, 'status');
@@ -47,10 +48,10 @@ function holderOf(dataPath: string): number | undefined {
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch {
     return undefined;
   }
+  return isZombie(pid) ? undefined : pid;
 }
 
 function inUse(dataPath: string, holder: number | undefined, cause?: unknown): DataDirectoryInUseError {
