@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isZombie } from '../../pipeline/system/processes.js';
 
 export interface DetachedProcess {
   readonly pid: number;
@@ -39,7 +40,7 @@ export function isOurProcess(pid: number, marker: string): boolean {
   try {
     const text = readFileSync(cmdline, 'utf8');
     // A zombie keeps its pid until reaped: an empty command line, state Z.
-    if (text === '' || /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    if (text === '' || isZombie(pid)) return false;
     return text.split('\0').some((arg) => arg.includes(marker));
   } catch {
     // It exited between the checks.
