@@ -32,7 +32,9 @@ import type { Document, Entity } from '../entities/entities.js';
  */
 export interface OutboxEntry {
   readonly _id?: ObjectId;
-  /** The stored document as it was written, storage fields included. */
+  /** The stored document as it was written, storage fields included, as BSON. */
+  readonly bytes: Uint8Array;
+  /** The same, decoded (on first use). */
   readonly document: Document;
   /** The append the entry belongs to, the same in each copy (absent in entries of older versions). */
   readonly batch?: ObjectId;
@@ -49,10 +51,26 @@ interface StoredEntry {
   readonly index?: number;
 }
 
-function toEntry({ payload, document, ...rest }: StoredEntry, segment: string): OutboxEntry {
-  if (payload !== undefined) return { ...rest, document: BSON.deserialize(payload.buffer) };
-  if (document !== undefined) return { ...rest, document };
-  throw new Error(`outbox entry ${String(rest._id)} of ${segment} holds no document`);
+/** Decodes its bytes only when asked: the producer hands them on undecoded, to the thread that builds the messages. */
+class ReadEntry implements OutboxEntry {
+  #document: Document | undefined;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly _id: ObjectId | undefined,
+    readonly batch: ObjectId | undefined,
+    readonly index: number | undefined,
+  ) {}
+
+  get document(): Document {
+    this.#document ??= BSON.deserialize(this.bytes);
+    return this.#document;
+  }
+}
+
+function toEntry({ _id, payload, document, batch, index }: StoredEntry, segment: string): OutboxEntry {
+  if (payload !== undefined) return new ReadEntry(payload.buffer, _id, batch, index);
+  if (document !== undefined) return new ReadEntry(BSON.serialize(document), _id, batch, index);
+  throw new Error(`outbox entry ${String(_id)} of ${segment} holds no document`);
 }
 
 interface OutboxState {

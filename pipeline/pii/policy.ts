@@ -37,14 +37,3 @@ export const NOT_PII: Readonly<Record<Entity, readonly string[]>> = {
   customers: ['loyalty_card_number'],
   purchases: ['items.*.barcode', 'items.*.manufacturer.inn', 'customer.loyalty_card_number'],
 };
-
-/**
- * Whether a dotted path matches one of the patterns, `*` standing for any array position: one
- * regular expression built once, since the producer asks it of every value of every document.
- */
-export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
-  if (patterns.length === 0) return () => false;
-  const part = (piece: string) => (piece === '*' ? '\\d+' : piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const expression = new RegExp(`^(?:${patterns.map((pattern) => pattern.split('.').map(part).join('\\.')).join('|')})$`);
-  return (path) => expression.test(path);
-}

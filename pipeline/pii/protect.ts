@@ -3,7 +3,7 @@ import { blindIndex, decrypt, encrypt, isToken, PiiDecryptionError, type PiiCont
 import { looksLikePii } from './detect.js';
 import type { PiiKeyring } from './keys.js';
 import { mask, normalize, type PiiKind } from './normalize.js';
-import { NOT_PII, PII_POLICY, pathMatcher } from './policy.js';
+import { NOT_PII, PII_POLICY } from './policy.js';
 
 /** What a PII field holds once protected; the plaintext is only in `ciphertext`. */
 export interface ProtectedValue {
@@ -29,18 +29,62 @@ function isProtected(value: unknown): value is ProtectedValue {
   return typeof value === 'object' && value !== null && isToken((value as Record<string, unknown>).ciphertext) && 'blind_index' in value;
 }
 
-/** An entity's rules, built once: the kind of each policy path, and whether a path is one the scan leaves alone. */
-const rulesOf = (entity: Entity) => ({
-  policy: new Map<string, PiiKind>(PII_POLICY[entity].map(({ path, kind }) => [path, kind])),
-  notPii: pathMatcher(NOT_PII[entity]),
-});
-const RULES: Readonly<Record<Entity, ReturnType<typeof rulesOf>>> = { stores: rulesOf('stores'), products: rulesOf('products'), customers: rulesOf('customers'), purchases: rulesOf('purchases') };
+/**
+ * An entity's rules as a tree of path segments, built once: walking a document descends it
+ * key by key, so no value's path is ever matched as text. `*` (in NOT_PII) stands for an
+ * array position, or an object key of digits, as a dotted path would spell one.
+ */
+interface RuleNode {
+  /** The policy field this path is, if it is one. */
+  kind?: PiiKind;
+  /** A path the scan for lookalikes leaves alone, with all below it. */
+  exempt: boolean;
+  readonly children: Map<string, RuleNode>;
+  anyPosition?: RuleNode;
+}
+
+const ruleNode = (): RuleNode => ({ exempt: false, children: new Map() });
+const isPosition = (segment: string) => /^\d+$/.test(segment);
+
+function ruleTree(entity: Entity): RuleNode {
+  const root = ruleNode();
+  const at = (path: string) => {
+    let node = root;
+    for (const segment of path.split('.')) {
+      if (segment === '*') node = node.anyPosition ??= ruleNode();
+      else {
+        const child = node.children.get(segment) ?? ruleNode();
+        node.children.set(segment, child);
+        node = child;
+      }
+    }
+    return node;
+  };
+  for (const { path, kind } of PII_POLICY[entity]) at(path).kind = kind;
+  for (const path of NOT_PII[entity]) at(path).exempt = true;
+  // One way down per segment: a position beside * would need both branches followed.
+  const check = (node: RuleNode) => {
+    if (node.anyPosition !== undefined && [...node.children.keys()].some(isPosition)) throw new Error(`the PII rules of ${entity} name an array position beside *`);
+    for (const child of [...node.children.values(), ...(node.anyPosition ? [node.anyPosition] : [])]) check(child);
+  };
+  check(root);
+  return root;
+}
+const RULES: Readonly<Record<Entity, RuleNode>> = { stores: ruleTree('stores'), products: ruleTree('products'), customers: ruleTree('customers'), purchases: ruleTree('purchases') };
+
+/** The rules below `node` for an object key; undefined once no rule lies below. */
+function belowKey(node: RuleNode | undefined, key: string): RuleNode | undefined {
+  if (node === undefined) return undefined;
+  return node.children.get(key) ?? (node.anyPosition !== undefined && isPosition(key) ? node.anyPosition : undefined);
+}
+
+/** The rules below `node` for an array position. */
+const belowPosition = (node: RuleNode | undefined, position: string): RuleNode | undefined => node === undefined ? undefined : (node.children.get(position) ?? node.anyPosition);
 
 interface Walk {
   readonly entity: Entity;
   readonly sourceId: string;
   readonly keyring: PiiKeyring;
-  readonly rules: (typeof RULES)[Entity];
 }
 
 /** Only plain objects and arrays are walked into; a Date or another BSON value is not text anyone typed and leaves as it is. */
@@ -49,30 +93,54 @@ const isPlainObject = (value: object) => {
   return prototype === Object.prototype || prototype === null;
 };
 
-/** A copy of `value` with its policy fields and every lookalike below it protected. */
-function protectedCopy(value: unknown, path: string, walk: Walk): unknown {
-  const kind = walk.rules.policy.get(path);
+/** Sets a field of a copy; defined, not assigned, so that a field named __proto__ stays a field instead of setting the copy's prototype. */
+function defineField(copy: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  else copy[key] = value;
+}
+
+/**
+ * `value` with its policy fields and every lookalike below it protected. `path` is
+ * the dotted path a protected value is bound to (array positions as numbers); `rules` is the
+ * rule tree's node for it, if any rule lies there or below.
+ */
+function protectedCopy(value: unknown, path: string, rules: RuleNode | undefined, walk: Walk): unknown {
+  const kind = rules?.kind;
   if (kind !== undefined) {
     if (value === undefined || value === null || value === '') return value;
     return protectValue(kind, typeof value === 'string' ? value : JSON.stringify(value), walk.keyring, { entity: walk.entity, sourceId: walk.sourceId, path });
   }
-  if (walk.rules.notPii(path)) return value;
-  const prefix = path === '' ? '' : `${path}.`;
-  if (Array.isArray(value)) {
-    const copy: unknown[] = new Array<unknown>(value.length);
-    for (let index = 0; index < value.length; index++) copy[index] = protectedCopy(value[index], `${prefix}${index}`, walk);
-    return copy;
-  }
+  if (rules?.exempt === true) return value;
   if (typeof value === 'object' && value !== null) {
-    if (!isPlainObject(value)) return value;
-    const copy: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
-      const protectedInner = protectedCopy(inner, `${prefix}${key}`, walk);
-      // Defined, not assigned: a field named __proto__ stays a field instead of setting the copy's prototype.
-      if (key === '__proto__') Object.defineProperty(copy, key, { value: protectedInner, enumerable: true, writable: true, configurable: true });
-      else copy[key] = protectedInner;
+    const prefix = path === '' ? '' : `${path}.`;
+    // Copied only where something below was protected: most of a document is left as it is, and not allocated again.
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let index = 0; index < value.length; index++) {
+        const segment = String(index);
+        const inner: unknown = value[index];
+        const protectedInner = protectedCopy(inner, prefix + segment, belowPosition(rules, segment), walk);
+        if (protectedInner !== inner) {
+          copy ??= value.slice();
+          copy[index] = protectedInner;
+        }
+      }
+      return copy ?? value;
     }
-    return copy;
+    if (!isPlainObject(value)) return value;
+    let copy: Record<string, unknown> | undefined;
+    const entries = Object.entries(value);
+    for (let at = 0; at < entries.length; at++) {
+      const [key, inner] = entries[at] as [string, unknown];
+      const protectedInner = protectedCopy(inner, prefix + key, belowKey(rules, key), walk);
+      if (copy === undefined) {
+        if (protectedInner === inner) continue;
+        copy = {};
+        for (const [earlierKey, earlier] of entries.slice(0, at)) defineField(copy, earlierKey, earlier);
+      }
+      defineField(copy, key, protectedInner);
+    }
+    return copy ?? value;
   }
   const lookalike = looksLikePii(value);
   return lookalike === undefined ? value : protectValue(lookalike, String(value), walk.keyring, { entity: walk.entity, sourceId: walk.sourceId, path });
@@ -86,7 +154,7 @@ function protectedCopy(value: unknown, path: string, walk: Walk): unknown {
  * nothing personal passes through unprotected. One walk: the document is never copied twice.
  */
 export function protectDocument(entity: Entity, sourceId: string, document: Document, keyring: PiiKeyring): Document {
-  return protectedCopy(document, '', { entity, sourceId, keyring, rules: RULES[entity] }) as Document;
+  return protectedCopy(document, '', RULES[entity], { entity, sourceId, keyring }) as Document;
 }
 
 /** The document with every protected value replaced by its plaintext, for an operator holding the keys. */

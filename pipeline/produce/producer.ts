@@ -1,21 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
 import { MongoServerError, type Db, type ObjectId } from 'mongodb';
-import { businessKeyOf, SOURCE_ID, type Document, type Entity } from '../entities/entities.js';
+import type { Document, Entity } from '../entities/entities.js';
 import { isKafkaConnectionError, isMongoConnectionError } from '../errors/service-errors.js';
 import { UserError } from '../errors/user-error.js';
 import { DeadlineExceeded, retryUntilDeadline } from '../system/retry.js';
-import { CONTENT_HASH, LOADED_AT, WRITER_LEASE } from '../load/mongo-writer.js';
+import { WRITER_LEASE } from '../load/mongo-writer.js';
 import type { Logger } from '../log/logger.js';
 import { Lease, type LeaseHolder } from '../mongo/lease.js';
 import { appendToOutbox, dropSegment, readSegment, sealSegments, type OutboxEntry } from '../outbox/outbox.js';
 import { readAhead } from '../system/read-ahead.js';
 import type { PiiKeyring } from '../pii/keys.js';
-import { protectDocument } from '../pii/protect.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoints.js';
-import { HEADERS, SCHEMA_VERSION, withoutStorageFields, type DeadLetter, type Envelope } from './envelope.js';
+import { MessageBuilder } from './message-builder.js';
 import { ensureTopics, type TopicNames } from './topics.js';
-import { rejectionReason } from './validate.js';
 
 export interface ProduceOptions {
   readonly entities: readonly Entity[];
@@ -64,37 +62,10 @@ export const DEFAULT_DEADLINE_MS = 120_000;
 /** With `follow` and nothing to send, how often the broker is asked whether it is still there. */
 const BROKER_CHECK_MS = 5000;
 
-const headers = (entity: Entity) => ({ [HEADERS.entity]: entity, [HEADERS.schemaVersion]: String(SCHEMA_VERSION), [HEADERS.contentType]: 'application/json' });
-
-/**
- * The message for one stored document: validated on the plain document, then protected. A
- * document that fails either becomes a dead letter, protected too (or without its document
- * when protection itself failed), so nothing personal leaves in plaintext and nothing stops the run.
- */
-export function toMessage(entity: Entity, stored: Document, keyring: PiiKeyring, now: string): { message: Message; dead: boolean } {
-  const plain = withoutStorageFields(stored);
-  const sourceId = String(plain[SOURCE_ID]);
-  let reason = rejectionReason(entity, plain);
-  let document: Document | null;
-  try {
-    document = protectDocument(entity, sourceId, plain, keyring);
-  } catch (error) {
-    document = null;
-    reason = `personal data could not be protected: ${(error as Error).message}`;
-  }
-  if (reason !== undefined || document === null) {
-    const letter: DeadLetter = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, reason: reason ?? 'unknown', failed_at: now, pii_key_id: keyring.active.id, document };
-    return { dead: true, message: { key: sourceId, value: JSON.stringify(letter), headers: headers(entity) } };
-  }
-  const loadedAt = stored[LOADED_AT] instanceof Date ? stored[LOADED_AT].toISOString() : '';
-  const contentHash = typeof stored[CONTENT_HASH] === 'string' ? stored[CONTENT_HASH] : '';
-  const envelope: Envelope = { schema_version: SCHEMA_VERSION, entity, source_id: sourceId, op: 'upsert', emitted_at: now, loaded_at: loadedAt, pii_key_id: keyring.active.id, content_hash: contentHash, document };
-  return { dead: false, message: { key: businessKeyOf(entity, plain) ?? sourceId, value: JSON.stringify(envelope), headers: headers(entity) } };
-}
-
 interface Run {
   readonly db: Db;
   readonly producer: Producer;
+  readonly builder: MessageBuilder;
   readonly options: ProduceOptions;
   readonly leases: ReadonlyMap<Entity, Lease>;
   readonly summary: ProduceSummary;
@@ -170,25 +141,39 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
   };
   for (;;) {
     let position = 0;
-    let messages: Message[] = [];
-    let dead: Message[] = [];
+    let entries: OutboxEntry[] = [];
     let lastId: ObjectId | null = null;
     let mismatch = false;
     let stopped = false;
     let inFlight: Promise<void> = Promise.resolve();
+    /**
+     * Hands the batch to the message builder and queues its delivery after the one before. The
+     * reading goes on meanwhile, but only once the batch before this one has been delivered: one
+     * batch is sent while the next is built and the one after is read.
+     */
     const flush = async () => {
-      await inFlight;
-      const delivery = deliver({ messages, dead, position, lastId, lastSent });
+      const batch = { position, lastId, lastSent };
+      const built = run.builder.build(entity, entries, now);
+      built.catch(() => undefined);
+      entries = [];
+      const previous = inFlight;
+      const delivery = (async () => {
+        const results = await built;
+        await previous;
+        const messages: Message[] = [];
+        const dead: Message[] = [];
+        for (const result of results) (result.dead ? dead : messages).push(result.message);
+        await deliver({ ...batch, messages, dead });
+      })();
       // Awaited at the next flush or before returning; until then its failure must not count as unhandled.
       delivery.catch(() => undefined);
       inFlight = delivery;
-      messages = [];
-      dead = [];
+      await previous;
     };
     const now = new Date().toISOString();
     const cursor = readSegment(db, entity, segment, options.batchSize);
     try {
-      // The next batch is fetched while this one is protected and sent: FerretDB's reading
+      // The next batch is fetched while this one is built and sent: FerretDB's reading
       // should never wait for our work, nor ours for it.
       for await (const entry of readAhead(cursor[Symbol.asyncIterator](), options.batchSize)) {
         position += 1;
@@ -200,10 +185,9 @@ async function drainSegment(run: Run, entity: Entity, segment: number, stored: C
           continue;
         }
         if (sentAlready(entry, lastSent)) continue;
-        const { message, dead: isDead } = toMessage(entity, entry.document, options.keyring, now);
-        (isDead ? dead : messages).push(message);
+        entries.push(entry);
         if (entry.batch !== undefined && entry.index !== undefined) lastSent = { last_batch: entry.batch, last_index: entry.index };
-        if (messages.length + dead.length >= options.batchSize) {
+        if (entries.length >= options.batchSize) {
           await flush();
           stopped = options.signal?.aborted === true;
           if (stopped) break;
@@ -304,6 +288,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
   }
   const leases = new Map<Entity, Lease>();
   const producer = kafka.producer(PRODUCER_CONFIG);
+  const builder = new MessageBuilder(options.keyring);
   try {
     for (const entity of options.entities) {
       const name = `produce ${options.topics.entities[entity]}`;
@@ -311,7 +296,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
     }
     if (options.fromScratch) await enqueueEverything(db, options.entities, options.batchSize, options);
     await producer.connect();
-    const run: Run = { db, producer, options, leases, logger, summary: Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary };
+    const run: Run = { db, producer, builder, options, leases, logger, summary: Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary };
     let lastSent = -1;
     let lastContact = performance.now();
     for (;;) {
@@ -335,6 +320,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
   } finally {
     await admin.disconnect();
     await producer.disconnect();
+    await builder.close();
     for (const lease of leases.values()) await lease.release().catch(() => undefined);
   }
 }

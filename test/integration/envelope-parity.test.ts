@@ -11,7 +11,7 @@ import { landingInserts, type LandedMessage } from '../../pipeline/ingest/landin
 import { INGEST_TABLES, insertColumnsOf, PURCHASE_ITEMS, RAW_DATABASE, REJECTED_TABLE } from '../../pipeline/ingest/raw-tables.js';
 import { CONTENT_HASH, contentHash, LOADED_AT } from '../../pipeline/load/mongo-writer.js';
 import { generateKeys, keyringFrom } from '../../pipeline/pii/keys.js';
-import { toMessage } from '../../pipeline/produce/producer.js';
+import { toMessage } from '../../pipeline/produce/message.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /**

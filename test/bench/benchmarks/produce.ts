@@ -12,7 +12,8 @@ import { appendToOutbox, existingSegments, readSegment } from '../../../pipeline
 import { generateKeys, keyringFrom, type PiiKeyring } from '../../../pipeline/pii/keys.js';
 import { PII_POLICY } from '../../../pipeline/pii/policy.js';
 import type { Envelope } from '../../../pipeline/produce/envelope.js';
-import { produce, PRODUCER_CONFIG, SEND_SETTINGS, toMessage } from '../../../pipeline/produce/producer.js';
+import { toMessage } from '../../../pipeline/produce/message.js';
+import { produce, PRODUCER_CONFIG, SEND_SETTINGS } from '../../../pipeline/produce/producer.js';
 import { ensureTopics, topicNames } from '../../../pipeline/produce/topics.js';
 import { forEachMessage } from '../../helpers/kafka.js';
 import { withLocalServices } from '../../helpers/local-services.js';
