@@ -48,8 +48,14 @@ export function keyringFrom(env: NodeJS.ProcessEnv): PiiKeyring {
   const indexKey = decodeKey(indexText);
   if (indexText === '') problems.push(`${INDEX_KEY_VARIABLE} is not set (create it with \`piccha pii keygen\`)`);
   else if (indexKey === undefined) problems.push(`${INDEX_KEY_VARIABLE} must be ${KEY_BYTES} bytes in URL-safe base64`);
+  if (problems.length > 0 || keys.length === 0 || indexKey === undefined) throw new ConfigError(`invalid PII keys: ${problems.join('; ')}`);
+  return keyringOf(keys, indexKey);
+}
+
+/** The keyring of these keys, the first one active (the producer's worker thread rebuilds its copy with it). */
+export function keyringOf(keys: readonly PiiKey[], indexKey: Buffer): PiiKeyring {
   const [active] = keys;
-  if (problems.length > 0 || active === undefined || indexKey === undefined) throw new ConfigError(`invalid PII keys: ${problems.join('; ')}`);
+  if (active === undefined) throw new Error('a PII keyring needs at least one key');
   return { active, byId: new Map(keys.map((key) => [key.id, key])), indexKey };
 }
 

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BSON } from 'mongodb';
-import type { PiiKey, PiiKeyring } from '../pii/keys.js';
+import { keyringOf } from '../pii/keys.js';
 import { toMessage } from './message.js';
 import type { BuildReply, BuildRequest, WorkerKeyring } from './message-builder.js';
 
@@ -8,14 +8,8 @@ import type { BuildReply, BuildRequest, WorkerKeyring } from './message-builder.
  * The producer's second thread: decodes stored documents, validates and protects them, and
  * serialises the messages, while the main thread reads the outbox and talks to the broker.
  */
-const keyringOf = (data: WorkerKeyring): PiiKeyring => {
-  const keys: PiiKey[] = data.keys.map(({ id, key }) => ({ id, key: Buffer.from(key) }));
-  const [active] = keys;
-  if (active === undefined) throw new Error('the message worker got no PII key');
-  return { active, byId: new Map(keys.map((key) => [key.id, key])), indexKey: Buffer.from(data.indexKey) };
-};
-
-const keyring = keyringOf(workerData as WorkerKeyring);
+const data = workerData as WorkerKeyring;
+const keyring = keyringOf(data.keys.map(({ id, key }) => ({ id, key: Buffer.from(key) })), Buffer.from(data.indexKey));
 const port = parentPort;
 if (port === null) throw new Error('message-worker.ts runs as a worker thread only');
 
