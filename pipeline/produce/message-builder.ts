@@ -81,6 +81,14 @@ export class MessageBuilder {
     });
   }
 
+  /**
+   * Starts the worker now rather than at the first batch, so that loading its code overlaps
+   * with connecting to the services and reading the first batch. `close()` ends it.
+   */
+  start(): void {
+    this.#started();
+  }
+
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
@@ -91,6 +99,8 @@ export class MessageBuilder {
     if (this.#worker !== undefined) return this.#worker;
     const keyring: WorkerKeyring = { keys: [this.keyring.active, ...[...this.keyring.byId.values()].filter((key) => key !== this.keyring.active)].map(({ id, key }) => ({ id, key: new Uint8Array(key) })), indexKey: new Uint8Array(this.keyring.indexKey) };
     const worker = startWorker(keyring);
+    // Referenced only while it owes an answer (see build).
+    worker.unref();
     worker.on('message', (reply: BuildReply) => {
       const waiting = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);

@@ -278,17 +278,20 @@ async function enqueueEverything(db: Db, entities: readonly Entity[], batchSize:
  * run started), or with `follow` until `signal` aborts. One producer per topic at a time.
  */
 export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, logger: Logger): Promise<ProduceSummary> {
+  // Its thread loads while the services are reached.
+  const builder = new MessageBuilder(options.keyring);
+  builder.start();
   const admin = kafka.admin();
   try {
     await admin.connect();
     await ensureTopics(admin, options.topics, options.partitions);
   } catch (error) {
     await admin.disconnect();
+    await builder.close();
     throw new UserError(`cannot reach Kafka or create its topics (KAFKA_BROKERS): ${(error as Error).message}`, { cause: error });
   }
   const leases = new Map<Entity, Lease>();
   const producer = kafka.producer(PRODUCER_CONFIG);
-  const builder = new MessageBuilder(options.keyring);
   try {
     for (const entity of options.entities) {
       const name = `produce ${options.topics.entities[entity]}`;
