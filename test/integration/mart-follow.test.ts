@@ -1,0 +1,103 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EmbeddedClickHouse } from '../../pipeline/clickhouse/embedded.js';
+import { defaultMigrationsDir, migrate, readMigrations } from '../../pipeline/clickhouse/migrations.js';
+import { followRefresh } from '../../pipeline/mart/follow.js';
+import { refreshableViews } from '../../pipeline/mart/refresh.js';
+import { DeadlineExceeded } from '../../pipeline/system/retry.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
+import { quietLogger } from '../helpers/services.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const VIEWS = ['piccha_mart.document_status_rmv', 'piccha_mart.purchases_rmv'];
+const transport = { kafka_topic: 't.purchases', kafka_partition: 0, kafka_key: 'ord-1', kafka_timestamp: '2026-11-26 00:00:00', schema_version: 1, op: 'upsert', emitted_at: '2026-11-26 00:00:00', loaded_at: '2026-11-26 00:00:00', pii_key_id: 'k', content_hash: '' };
+const purchase = (offset: number, sourceId: string) => ({ ...transport, kafka_offset: offset, source_id: sourceId, purchase_id: 'ord-1', customer_id: 'cus-1', customer_email_ciphertext: 'c', customer_email_blind_index: 'b', store_id: 'store-001', store_network: 'Большая Пикча', item_count: 1, total_amount: 10, payment_method: 'card', purchase_datetime: '2026-11-25 10:00:00' });
+const item = (offset: number, sourceId: string) => ({ ...transport, kafka_offset: offset, source_id: sourceId, purchase_id: 'ord-1', item_index: 0, product_id: 'prd-1', category: 'c', quantity: 2, price_per_unit: 5, total_price: 10 });
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await delay(50);
+  }
+}
+
+describe('refresh --follow: the MART follows RAW', () => {
+  const cleanups: (() => void)[] = [];
+  afterAll(() => cleanups.forEach((remove) => remove()));
+  const stateDir = () => {
+    const dir = makeTempDir('mart-follow');
+    cleanups.push(dir.remove);
+    return dir.path;
+  };
+
+  it('refreshes as soon as RAW changes, and not while it does not', async () => {
+    const clickhouse = new EmbeddedClickHouse(stateDir());
+    const stop = new AbortController();
+    try {
+      await migrate(clickhouse, readMigrations(defaultMigrationsDir()));
+      // Off their one-minute schedule: whatever refreshes them here is the follower.
+      for (const view of VIEWS) await clickhouse.exec(`ALTER TABLE ${view} MODIFY REFRESH EVERY 1 YEAR`);
+      let refreshes = 0;
+      const following = followRefresh(clickhouse, { views: VIEWS, pollMs: 50, deadlineMs: 10_000, signal: stop.signal, onRefreshed: () => (refreshes += 1) }, quietLogger);
+      await until('the first refresh', () => (refreshes >= 1 ? true : undefined));
+      const beforeInserts = refreshes;
+
+      await clickhouse.insert('piccha_raw.purchase_items', [item(0, 'purchases-1-0')]);
+      await clickhouse.insert('piccha_raw.purchases', [purchase(0, 'purchases-1-0')]);
+      const kept = await until('the purchase in MART', async () => (await clickhouse.query<{ source_id: string; total_amount: number }>('SELECT source_id, total_amount FROM piccha_mart.purchases'))[0]);
+      expect(kept).toEqual({ source_id: 'purchases-1-0', total_amount: 10 });
+
+      // RAW unchanged for many polls: nothing to refresh. (The refresh that showed the row counts itself just after it returns.)
+      await until('the refresh counted', () => (refreshes > beforeInserts ? true : undefined));
+      const settled = refreshes;
+      await delay(1000);
+      expect(refreshes).toBe(settled);
+
+      // A second document with the same purchase id: judged a duplicate of the first, with no one asking.
+      await clickhouse.insert('piccha_raw.purchase_items', [item(1, 'purchases-1-1')]);
+      await clickhouse.insert('piccha_raw.purchases', [purchase(1, 'purchases-1-1')]);
+      const duplicate = await until('the duplicate judged', async () => (await clickhouse.query<{ status: string; kept_source_id: string }>("SELECT toString(status) AS status, kept_source_id FROM piccha_mart.document_status WHERE source_id = 'purchases-1-1'"))[0]);
+      expect(duplicate).toEqual({ status: 'duplicate', kept_source_id: 'purchases-1-0' });
+      expect(await clickhouse.query('SELECT source_id FROM piccha_mart.purchases')).toEqual([{ source_id: 'purchases-1-0' }]);
+
+      stop.abort();
+      expect(await following).toBe(refreshes);
+      expect(refreshes).toBeGreaterThan(settled);
+    } finally {
+      stop.abort();
+      await clickhouse.close();
+    }
+  }, 120_000);
+
+  it('gives up once ClickHouse has been failing past its deadline', async () => {
+    const clickhouse = new EmbeddedClickHouse(stateDir());
+    await migrate(clickhouse, readMigrations(defaultMigrationsDir()));
+    await clickhouse.close();
+    const started = Date.now();
+    const failed = await followRefresh(clickhouse, { views: VIEWS, pollMs: 50, deadlineMs: 500, signal: new AbortController().signal }, quietLogger).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(DeadlineExceeded);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 60_000);
+
+  it('runs from the CLI until SIGTERM, then stops cleanly with a count of its refreshes', async () => {
+    const state = stateDir();
+    const migrated = await runCli(['migrate'], { PICCHA_STATE_DIR: state });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const follower = spawnCli(['refresh', '--follow', '--poll-ms', '50'], { PICCHA_STATE_DIR: state, PICCHA_LOG_LEVEL: 'debug' });
+    try {
+      await until('a refresh logged', () => (follower.output().stderr.includes('"msg":"refreshed"') ? true : undefined), 60_000);
+      follower.kill('SIGTERM');
+      const { code } = await follower.exited;
+      const { stdout, stderr } = follower.output();
+      expect(code, stderr).toBe(0);
+      const views = refreshableViews(readMigrations(defaultMigrationsDir())).length;
+      expect(stdout).toMatch(new RegExp(`^[1-9]\\d* refreshes of ${views} views in \\d+\\.\\d s\\n$`));
+    } finally {
+      follower.kill('SIGKILL');
+      await follower.exited;
+    }
+  }, 120_000);
+});
