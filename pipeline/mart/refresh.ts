@@ -27,6 +27,18 @@ export function refreshableViews(migrations: readonly Migration[]): string[] {
   return views;
 }
 
+/**
+ * Those of `views` that append to their table instead of replacing it (the logs: a row per check
+ * run), as ClickHouse holds them now, after every migration's ALTER.
+ */
+export async function appendingViews(clickhouse: ClickHouse, views: readonly string[]): Promise<string[]> {
+  const rows = await clickhouse.query<{ view: string }>(
+    "SELECT concat(database, '.', name) AS view FROM system.tables WHERE has({views:Array(String)}, concat(database, '.', name)) AND position(create_table_query, ' APPEND TO ') > 0",
+    { views },
+  );
+  return views.filter((view) => rows.some((row) => row.view === view));
+}
+
 export interface ViewRefresh {
   readonly view: string;
   readonly milliseconds: number;

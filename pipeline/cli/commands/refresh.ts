@@ -3,12 +3,15 @@ import { openClickHouse } from '../../clickhouse/connect.js';
 import { defaultMigrationsDir, readMigrations } from '../../clickhouse/migrations.js';
 import { UserError } from '../../errors/user-error.js';
 import { followRefresh } from '../../mart/follow.js';
-import { refreshableViews, refreshViews } from '../../mart/refresh.js';
+import { appendingViews, refreshableViews, refreshViews } from '../../mart/refresh.js';
 import { DeadlineExceeded } from '../../system/retry.js';
 import { wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { formatRows } from '../output.js';
+
+/** After SIGINT or SIGTERM, `--follow` waits for the refresh in progress (ClickHouse finishes it regardless); a second signal exits at once. */
+const FOLLOW_STOP_GRACE_MS = 120_000;
 
 interface RefreshFlags {
   dir: string;
@@ -23,7 +26,7 @@ export function refreshCommand(): Command {
     .description('recompute the staging → MART views now, in dependency order, and wait for them (ClickHouse also runs them every minute)')
     .option('-d, --dir <path>', 'the migrations folder that creates the views', defaultMigrationsDir())
     .option('--only <views...>', 'refresh only these views (database.name), in the order given')
-    .option('--follow', 'keep refreshing whenever RAW has changed, until SIGINT or SIGTERM: the MART follows the ingest within a refresh')
+    .option('--follow', 'keep refreshing whenever RAW has changed, until SIGINT or SIGTERM: the MART follows the ingest within a refresh; without --only, every view but the logs (APPEND), which keep their one-minute schedule')
     .option('--poll-ms <n>', 'with --follow: pause between looks at RAW while it does not change (10–60000)', wholeNumber('--poll-ms', 10, 60_000), 200)
     .option('--deadline-ms <n>', 'with --follow: give up (exit non-zero) once ClickHouse or a refresh has been failing this long', wholeNumber('--deadline-ms', 1), 120_000)
     .action(async (flags: RefreshFlags) => {
@@ -31,16 +34,18 @@ export function refreshCommand(): Command {
       const known = refreshableViews(readMigrations(flags.dir));
       const unknown = (flags.only ?? []).filter((view) => !known.includes(view));
       if (unknown.length > 0) throw new UserError(`not a refreshable view of the migrations: ${unknown.join(', ')}; known: ${known.join(', ')}`);
-      const views = flags.only ?? known;
       const clickhouse = openClickHouse(config.clickhouse);
       try {
         if (flags.follow !== true) {
-          const report = await refreshViews(clickhouse, views);
+          const report = await refreshViews(clickhouse, flags.only ?? known);
           const rows = report.map(({ view, milliseconds, rows: written }) => ({ view, rows: written, seconds: (milliseconds / 1000).toFixed(2) }));
           process.stdout.write(formatRows(rows, 'table'));
           return;
         }
-        const interruption = interruptible('refresh --follow');
+        // A log appended to on every refresh would gain a row a second under a steady stream.
+        const logs = flags.only === undefined ? await appendingViews(clickhouse, known) : [];
+        const views = flags.only ?? known.filter((view) => !logs.includes(view));
+        const interruption = interruptible('refresh --follow', FOLLOW_STOP_GRACE_MS);
         try {
           const started = performance.now();
           const refreshes = await followRefresh(
