@@ -76,7 +76,7 @@ export async function topicMessages(admin: Admin, topic: string): Promise<number
 }
 
 /** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
