@@ -1,6 +1,6 @@
 import { EmbeddedClickHouse } from '../../../pipeline/clickhouse/embedded.js';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../../pipeline/clickhouse/migrations.js';
-import { refreshableViews, refreshViews } from '../../../pipeline/mart/refresh.js';
+import { appendingViews, refreshableViews, refreshViews } from '../../../pipeline/mart/refresh.js';
 import { purchaseItems, purchases, salesDailyStore } from '../../../dashboards/marts.js';
 import { lookbackMs } from '../../../dashboards/preview/render.js';
 import { expandMacros, type VariableValue } from '../../../dashboards/query/macros.js';
@@ -143,11 +143,9 @@ function dashboardQuestions(now: Date): Question[] {
  */
 async function parkSchedule(clickhouse: EmbeddedClickHouse, views: readonly string[]): Promise<void> {
   await refreshViews(clickhouse, views);
-  for (const view of views) {
-    const [row] = await clickhouse.query<{ ddl: string }>("SELECT create_table_query AS ddl FROM system.tables WHERE concat(database, '.', name) = {view:String}", { view });
-    // ClickHouse cannot add or remove APPEND in MODIFY REFRESH: the log views keep theirs.
-    await clickhouse.exec(`ALTER TABLE ${view} MODIFY REFRESH EVERY 1 YEAR${/\bAPPEND TO\b/.test(row?.ddl ?? '') ? ' APPEND' : ''}`);
-  }
+  const logs = await appendingViews(clickhouse, views);
+  // ClickHouse cannot add or remove APPEND in MODIFY REFRESH: the log views keep theirs.
+  for (const view of views) await clickhouse.exec(`ALTER TABLE ${view} MODIFY REFRESH EVERY 1 YEAR${logs.includes(view) ? ' APPEND' : ''}`);
 }
 
 async function latencies(clickhouse: EmbeddedClickHouse, sql: string, runs: number): Promise<number[]> {
