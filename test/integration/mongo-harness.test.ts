@@ -44,6 +44,24 @@ describe('MongoDB-protocol server (mongodb driver)', () => {
     expect((error as MongoServerError).code).toBe(11000);
   });
 
+  it('finds, replaces and deletes a document by _id through the _id index, not a scan of the collection', async () => {
+    const purchases = db.collection<{ _id: string; total: number }>('indexed_purchases');
+    await purchases.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `purchase-${i}`, total: i })));
+    // FerretDB passes SQLite's query plan through explain: the launcher's patch (patches.json) is what makes it an index search.
+    const explained = await db.command({ explain: { find: 'indexed_purchases', filter: { _id: 'purchase-7' } } });
+    const plan = (explained.queryPlanner as { Plan: string[] }).Plan.join('\n');
+    expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+__id_ /);
+    expect(plan).not.toMatch(/\bSCAN\b/);
+    expect(await purchases.findOne({ _id: 'purchase-7' })).toEqual({ _id: 'purchase-7', total: 7 });
+    expect(await purchases.replaceOne({ _id: 'purchase-8' }, { total: 800 })).toMatchObject({ matchedCount: 1, modifiedCount: 1 });
+    expect(await purchases.deleteOne({ _id: 'purchase-9' })).toMatchObject({ deletedCount: 1 });
+    expect(await purchases.find({ _id: { $in: ['purchase-7', 'purchase-8', 'purchase-9'] } }).sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'purchase-7', total: 7 },
+      { _id: 'purchase-8', total: 800 },
+    ]);
+    expect(await purchases.countDocuments()).toBe(199);
+  });
+
   it('bulk-upserts unordered by _id, in chunks: repeats add nothing, changed documents update', async () => {
     const stores = db.collection<Store & { _id: string }>('bulk_stores');
     await stores.createIndex({ store_id: 1 }, { unique: true });

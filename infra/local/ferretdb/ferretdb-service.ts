@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { projectRoot } from '../../../pipeline/config/project-root.js';
@@ -7,22 +7,28 @@ import { requireCommand, runCommand } from '../commands.js';
 import { LOOPBACK } from '../ports.js';
 import { spawnDetached } from '../processes.js';
 import type { LocalService, ServiceContext } from '../service.js';
+import { patchedModFile, readPatches } from './patched-module.js';
 
 // The sources beside this module, found from the project root so that the build in dist/ finds them too.
 const here = join(projectRoot(), 'infra', 'local', 'ferretdb');
 const BINARY = 'ferretdb-launcher';
 
-/** Builds the launcher with Go, once per version of its sources. */
+/** Builds the launcher with Go, once per version of its sources and of the patches to FerretDB (patches.json says why). */
 async function launcherBinary(context: ServiceContext): Promise<string> {
-  const sources = ['go.mod', 'go.sum', 'main.go'].map((file) => join(here, file));
+  const patches = join(here, 'patches.json');
+  const sources = ['go.mod', 'go.sum', 'main.go'].map((file) => join(here, file)).concat(patches);
   const dir = await cachedBuild(context.layout.cacheDir, 'ferretdb', sources, async (outDir) => {
     requireCommand('go', ['version'], 'to build the local MongoDB-protocol server, FerretDB (Go 1.24+)');
     context.logger.warn('building FerretDB with Go (first run only)');
-    await runCommand('go', ['build', '-mod=readonly', '-trimpath', '-o', join(outDir, BINARY), '.'], {
-      cwd: here,
-      // A toolchain download is impossible offline; fail with the local Go's own message instead.
-      env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
-    });
+    // A toolchain download is impossible offline; fail with the local Go's own message instead.
+    const env = { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+    const workDir = mkdtempSync(join(outDir, 'src-'));
+    try {
+      const modFile = patchedModFile(here, workDir, readPatches(patches), env);
+      await runCommand('go', ['build', '-mod=readonly', `-modfile=${modFile}`, '-trimpath', '-o', join(outDir, BINARY), '.'], { cwd: here, env });
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
   return join(dir, BINARY);
 }
