@@ -16,15 +16,16 @@ const BINARY = 'ferretdb-launcher';
 /** Builds the launcher with Go, once per version of its sources and of the patches to FerretDB (patches.json says why). */
 async function launcherBinary(context: ServiceContext): Promise<string> {
   const patches = join(here, 'patches.json');
-  const sources = ['go.mod', 'go.sum', 'main.go'].map((file) => join(here, file)).concat(patches);
+  const sources = ['go.mod', 'go.sum', 'main.go', 'patches.json', 'patched-module.ts'].map((file) => join(here, file));
   const dir = await cachedBuild(context.layout.cacheDir, 'ferretdb', sources, async (outDir) => {
     requireCommand('go', ['version'], 'to build the local MongoDB-protocol server, FerretDB (Go 1.24+)');
     context.logger.warn('building FerretDB with Go (first run only)');
     // A toolchain download is impossible offline; fail with the local Go's own message instead.
-    const env = { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+    // A go.work above the project must not change what is built.
+    const env = { ...process.env, GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
     const workDir = mkdtempSync(join(outDir, 'src-'));
     try {
-      const modFile = patchedModFile(here, workDir, readPatches(patches), env);
+      const modFile = await patchedModFile(here, workDir, await readPatches(patches), env);
       await runCommand('go', ['build', '-mod=readonly', `-modfile=${modFile}`, '-trimpath', '-o', join(outDir, BINARY), '.'], { cwd: here, env });
     } finally {
       rmSync(workDir, { recursive: true, force: true });
