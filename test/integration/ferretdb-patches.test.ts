@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { patchedModFile, readPatches } from '../../infra/local/ferretdb/patched-module.js';
+import { goBuildEnv, patchedModFile, readPatches } from '../../infra/local/ferretdb/patched-module.js';
 import { projectRoot } from '../../pipeline/config/project-root.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // Go and its module cache (or the module proxy, on a cold cache) are needed, as for the service's own build.
 const launcherDir = join(projectRoot(), 'infra', 'local', 'ferretdb');
-const env = { ...process.env, GOTOOLCHAIN: 'local', GOWORK: 'off' };
+const env = goBuildEnv();
 
 async function withTempDir(work: (path: string) => Promise<void>): Promise<void> {
   const dir = makeTempDir('ferretdb patch');

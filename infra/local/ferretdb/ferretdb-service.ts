@@ -7,7 +7,7 @@ import { requireCommand, runCommand } from '../commands.js';
 import { LOOPBACK } from '../ports.js';
 import { spawnDetached } from '../processes.js';
 import type { LocalService, ServiceContext } from '../service.js';
-import { patchedModFile, readPatches } from './patched-module.js';
+import { goBuildEnv, patchedModFile, readPatches } from './patched-module.js';
 
 // The sources beside this module, found from the project root so that the build in dist/ finds them too.
 const here = join(projectRoot(), 'infra', 'local', 'ferretdb');
@@ -20,9 +20,7 @@ async function launcherBinary(context: ServiceContext): Promise<string> {
   const dir = await cachedBuild(context.layout.cacheDir, 'ferretdb', sources, async (outDir) => {
     requireCommand('go', ['version'], 'to build the local MongoDB-protocol server, FerretDB (Go 1.24+)');
     context.logger.warn('building FerretDB with Go (first run only)');
-    // A toolchain download is impossible offline; fail with the local Go's own message instead.
-    // A go.work above the project must not change what is built.
-    const env = { ...process.env, GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
+    const env = goBuildEnv();
     const workDir = mkdtempSync(join(outDir, 'src-'));
     try {
       const modFile = await patchedModFile(here, workDir, await readPatches(patches), env);

@@ -5,6 +5,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/**
+ * What Go builds the launcher with: the local toolchain (a toolchain download is impossible
+ * offline; fail with the local Go's own message instead), and no go.work from above the project.
+ */
+export function goBuildEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
+}
+
 export interface ModulePatches {
   readonly module: string;
   readonly why: string;
