@@ -45,6 +45,23 @@ describe('piccha CLI', () => {
     expect(result.stderr).not.toContain('topsecret');
   });
 
+  it('refuses flags that mean something only with --follow or --watch when it is absent, before touching any service', async () => {
+    const state = makeTempDir('cli');
+    const cases: [string[], string][] = [
+      [['refresh', '--poll-ms', '100'], '--poll-ms applies only with --follow'],
+      [['refresh', '--deadline-ms', '5000', '--poll-ms', '100'], '--poll-ms and --deadline-ms apply only with --follow'],
+      [['produce', '--poll-ms', '100'], '--poll-ms applies only with --follow'],
+      [['demo', '--refresh-seconds', '5'], '--refresh-seconds applies only with --follow'],
+      [['alerts', 'check', '--interval', '5'], '--interval applies only with --watch'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, { PICCHA_STATE_DIR: state.path })));
+    state.remove();
+    for (const [index, result] of results.entries()) {
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(`piccha: ${cases[index]?.[1]}`);
+    }
+  });
+
   it('reports a SQL error in one line', async () => {
     const state = makeTempDir('cli');
     const result = await runCli(['sql', 'SELECT * FROM no_such_table'], { PICCHA_STATE_DIR: state.path });

@@ -7,7 +7,7 @@ import { AlertStateFile } from '../../alerts/state.js';
 import { notifierFor } from '../../alerts/notifiers.js';
 import { openClickHouse } from '../../clickhouse/connect.js';
 import { UserError } from '../../errors/user-error.js';
-import { wholeNumber } from '../arguments.js';
+import { refuseWithout, wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 
 function printReport(report: CheckReport, at: Date): void {
@@ -31,7 +31,8 @@ export function alertsCommand(): Command {
     .description('evaluate the alert rules on ClickHouse and notify Telegram of each change (firing once, resolved once)')
     .option('--watch', 'keep evaluating every interval until interrupted')
     .option('--interval <seconds>', 'seconds between evaluations with --watch', wholeNumber('--interval', 1), RULE_GROUP.intervalSeconds)
-    .action(async (options: { watch?: boolean; interval: number }) => {
+    .action(async (options: { watch?: boolean; interval: number }, command: Command) => {
+      refuseWithout(command, '--watch', ['--interval']);
       const { config, logger } = commandContext();
       const notifier = notifierFor(config);
       const state = new AlertStateFile(join(config.stateDir, 'alerts', 'state.json'));

@@ -30,7 +30,7 @@ import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress, createProgress } from '../../progress/progress.js';
 import { smokeCheck } from '../../smoke/smoke-check.js';
 import type { Db } from 'mongodb';
-import { wholeNumber } from '../arguments.js';
+import { refuseWithout, wholeNumber } from '../arguments.js';
 import { commandContext, serviceContext, type CommandContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { formatRows } from '../output.js';
@@ -119,7 +119,8 @@ async function closeOut(stack: Stack, alerts: (waitPending: boolean) => Promise<
   }
 }
 
-async function runDemo(flags: DemoFlags): Promise<void> {
+async function runDemo(flags: DemoFlags, command: Command): Promise<void> {
+  refuseWithout(command, '--follow', ['--rate', '--refresh-seconds']);
   const defects = DIRTY_PROFILES[flags.dirty];
   if (defects === undefined) throw new UserError(`--dirty: unknown profile ${flags.dirty}; known: ${Object.keys(DIRTY_PROFILES).join(', ')}`);
   const context = commandContext();

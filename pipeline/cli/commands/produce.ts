@@ -8,7 +8,7 @@ import { keyringFrom } from '../../pii/keys.js';
 import { DEFAULT_DEADLINE_MS, produce } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress } from '../../progress/progress.js';
-import { wholeNumber } from '../arguments.js';
+import { refuseWithout, wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { formatRows } from '../output.js';
@@ -33,7 +33,8 @@ export function produceCommand(): Command {
     .option('--poll-ms <n>', 'with --follow: pause between passes (10–60000)', wholeNumber('--poll-ms', 10, 60_000), 500)
     .option('--deadline-ms <n>', 'give up (exit non-zero) once MongoDB or Kafka has been unreachable this long mid-run', wholeNumber('--deadline-ms', 1), DEFAULT_DEADLINE_MS)
     .option('--wait', 'when another producer holds these topics, wait for it instead of refusing')
-    .action(async (flags: ProduceFlags) => {
+    .action(async (flags: ProduceFlags, command: Command) => {
+      refuseWithout(command, '--follow', ['--poll-ms']);
       const { config, logger } = commandContext();
       const unknown = flags.entities.filter((name) => !isEntity(name));
       if (unknown.length > 0) throw new UserError(`--entities: unknown ${unknown.join(', ')}; known: ${ENTITIES.join(', ')}`);

@@ -5,7 +5,7 @@ import { UserError } from '../../errors/user-error.js';
 import { followRefresh } from '../../mart/follow.js';
 import { appendingViews, refreshableViews, refreshViews } from '../../mart/refresh.js';
 import { DeadlineExceeded } from '../../system/retry.js';
-import { wholeNumber } from '../arguments.js';
+import { refuseWithout, wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { formatRows } from '../output.js';
@@ -29,7 +29,8 @@ export function refreshCommand(): Command {
     .option('--follow', 'keep refreshing whenever RAW has changed, until SIGINT or SIGTERM: the MART follows the ingest within a refresh; without --only, every view but the logs (APPEND), which keep their one-minute schedule')
     .option('--poll-ms <n>', 'with --follow: pause between looks at RAW while it does not change (10–60000)', wholeNumber('--poll-ms', 10, 60_000), 200)
     .option('--deadline-ms <n>', 'with --follow: give up (exit non-zero) once ClickHouse or a refresh has been failing this long', wholeNumber('--deadline-ms', 1), 120_000)
-    .action(async (flags: RefreshFlags) => {
+    .action(async (flags: RefreshFlags, command: Command) => {
+      refuseWithout(command, '--follow', ['--poll-ms', '--deadline-ms']);
       const { config, logger } = commandContext();
       const known = refreshableViews(readMigrations(flags.dir));
       const unknown = (flags.only ?? []).filter((view) => !known.includes(view));
