@@ -4,6 +4,7 @@ import { BUSINESS_KEYS, ENTITIES, SOURCE_ID, type Document, type Entity } from '
 import { bulkWriteChunked } from '../mongo/bulk-write.js';
 import { Lease } from '../mongo/lease.js';
 import { appendToOutbox } from '../outbox/outbox.js';
+import { StoredHashes } from './stored-hashes.js';
 
 /** Stored next to each document: when it was loaded (for people and freshness), and a hash of its content. */
 export const LOADED_AT = '_loaded_at';
@@ -50,19 +51,16 @@ export function contentHash(document: Document): string {
  * (its content hash differs) is replaced. Every version written is appended to the outbox
  * first (pipeline/outbox/outbox.ts), which is how the producer learns of it.
  *
- * FerretDB's SQLite backend scans the whole collection for every query, _id equality
- * included, so looking loaded documents up one by one is quadratic. Instead, the first time
- * it writes to a collection that holds anything, the writer reads every stored _id and hash
- * in one pass and compares in memory (about 150 bytes a document). A collection that was
- * empty keeps no such map: the writer then learns of a document written twice from the
- * duplicate-key error and looks only that one up.
+ * Which documents are stored already, and with which hash, is learnt per collection by
+ * `StoredHashes`: by _id lookups while the load is small beside the collection, by one read of
+ * the whole collection once it is not, and not at all when the collection started empty.
  *
  * The writer holds the database's writer lease from its first write to `close()`: a second
  * load waits for the first instead of interleaving with it.
  */
 export class MongoDocumentWriter {
   private readonly pending = new Map<Entity, StoredDocument[]>();
-  private readonly storedHashes = new Map<Entity, Map<string, string> | null>();
+  private readonly storedHashes = new Map<Entity, StoredHashes<StoredDocument>>();
   private lease: Lease | undefined;
   readonly counts: Record<Entity, WriteCounts>;
 
@@ -110,19 +108,12 @@ export class MongoDocumentWriter {
     }
   }
 
-  /**
-   * The _id and content hash of every stored document of the collection, read in one pass the
-   * first time the collection is written to; null when it was empty then.
-   */
-  private async storedHashesOf(entity: Entity): Promise<Map<string, string> | null> {
-    if (this.storedHashes.has(entity)) return this.storedHashes.get(entity) ?? null;
-    const collection = this.db.collection<StoredDocument>(entity);
-    let hashes: Map<string, string> | null = null;
-    if ((await collection.findOne({}, { projection: { _id: 1 } })) !== null) {
-      hashes = new Map();
-      for await (const stored of collection.find({}, { projection: { [CONTENT_HASH]: 1 }, batchSize: 10_000 })) hashes.set(stored._id, stored[CONTENT_HASH]);
+  private storedHashesOf(entity: Entity): StoredHashes<StoredDocument> {
+    let hashes = this.storedHashes.get(entity);
+    if (hashes === undefined) {
+      hashes = new StoredHashes(this.db.collection<StoredDocument>(entity), CONTENT_HASH);
+      this.storedHashes.set(entity, hashes);
     }
-    this.storedHashes.set(entity, hashes);
     return hashes;
   }
 
@@ -136,7 +127,8 @@ export class MongoDocumentWriter {
     const latest = new Map(queued.map((document) => [document._id, document]));
     const batch = [...latest.values()];
     this.counts[entity].updated += queued.length - batch.length;
-    const hashes = await this.storedHashesOf(entity);
+    const stored = this.storedHashesOf(entity);
+    const hashes = await stored.of(batch.map((document) => document._id));
     const loadedAt = this.options.clock?.() ?? new Date();
     for (const document of batch) document[LOADED_AT] = loadedAt;
     const fresh = batch.filter((document) => !hashes?.has(document._id));
@@ -147,15 +139,15 @@ export class MongoDocumentWriter {
     const taken = await this.insertFresh(entity, fresh);
     if (hashes === null) {
       // Without a map, a document written earlier in this run shows up here: replace it only if it changed.
-      const stored = await this.hashesById(entity, taken.map((document) => document._id));
+      const takenHashes = await stored.lookUp(taken.map((document) => document._id));
       for (const document of taken) {
-        if (stored.get(document._id) === document[CONTENT_HASH]) this.counts[entity].unchanged += 1;
+        if (takenHashes.get(document._id) === document[CONTENT_HASH]) this.counts[entity].unchanged += 1;
         else changed.push(document);
       }
     } else changed.push(...taken);
     await bulkWriteChunked(this.db.collection<StoredDocument>(entity), changed.map((document) => ({ replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true } })));
     this.counts[entity].updated += changed.length;
-    if (hashes !== null) for (const document of batch) hashes.set(document._id, document[CONTENT_HASH]);
+    stored.remember(batch);
   }
 
   /** Inserts the documents, counts those inserted, and returns those whose _id was taken already. */
@@ -175,13 +167,4 @@ export class MongoDocumentWriter {
     }
   }
 
-  private async hashesById(entity: Entity, ids: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const collection = this.db.collection<StoredDocument>(entity);
-    for (const id of ids) {
-      const stored = await collection.findOne({ _id: id }, { projection: { [CONTENT_HASH]: 1 } });
-      if (stored) found.set(id, stored[CONTENT_HASH]);
-    }
-    return found;
-  }
 }
