@@ -15,15 +15,20 @@ export function wholeNumber(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER
 }
 
 /**
- * Refuses flags that mean something only beside `companion` (`--follow`, `--watch`) when it is
- * absent: ignoring them without a word would let a user believe that, say, a deadline is in force.
+ * Refuses flags that mean something only beside `companion` (`--follow`, `--watch`) when they are
+ * given on the command line without it: ignoring them without a word would let a user believe
+ * that, say, a deadline is in force.
  */
 export function refuseWithout(command: Command, companion: string, flags: readonly string[]): void {
-  const companionOption = command.options.find((option) => option.long === companion);
-  if (companionOption === undefined) throw new Error(`${command.name()} has no ${companion} option`);
-  if (command.getOptionValue(companionOption.attributeName()) === true) return;
-  const given = command.options.filter((option) => option.long !== undefined && flags.includes(option.long) && !['default', undefined].includes(command.getOptionValueSource(option.attributeName())));
+  const optionNamed = (flag: string) => {
+    const option = command.options.find((candidate) => candidate.long === flag);
+    if (option === undefined) throw new Error(`${command.name()} has no ${flag} option`);
+    return option;
+  };
+  const options = flags.map(optionNamed);
+  if (command.getOptionValue(optionNamed(companion).attributeName()) === true) return;
+  const given = options.filter((option) => command.getOptionValueSource(option.attributeName()) === 'cli').map((option) => option.long);
   if (given.length === 0) return;
-  const names = given.map((option) => option.long);
-  throw new UserError(`${names.join(' and ')} ${names.length === 1 ? 'applies' : 'apply'} only with ${companion}`);
+  const names = given.length === 1 ? given[0] : `${given.slice(0, -1).join(', ')} and ${given.at(-1)}`;
+  throw new UserError(`${names} ${given.length === 1 ? 'applies' : 'apply'} only with ${companion}`);
 }

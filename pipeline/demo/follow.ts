@@ -53,7 +53,7 @@ export async function followLive(stack: FollowStack, options: FollowOptions): Pr
   };
   const producing = produce(stack.db, stack.kafka(), { ...options.produce, follow: true, signal: parts.signal }, stack.logger).catch(failed);
   const ingesting = ingest(stack.kafka(), stack.clickhouse, { ...options.ingest, follow: true, signal: parts.signal }, stack.logger).catch(failed);
-  const writer = new MongoDocumentWriter(stack.db, { batchSize: 1000, command: 'piccha demo --follow' });
+  const writer = new MongoDocumentWriter(stack.db, { batchSize: 1000, command: 'piccha demo --follow', lookupsOnly: true });
   const first = options.generation.counts.purchases;
   let positions = 0;
   let written = 0;

@@ -25,6 +25,8 @@ export interface WriterOptions {
   /** Named in the writer lease, for whoever waits on it. */
   readonly command?: string;
   readonly onWaiting?: (holder: string) => void;
+  /** Never read a whole collection to learn what it holds, only look documents up (see StoredHashes): for a writer beside a live stream. */
+  readonly lookupsOnly?: boolean;
   /** Stamps `_loaded_at`; nothing downstream depends on it being right. */
   readonly clock?: () => Date;
 }
@@ -111,7 +113,7 @@ export class MongoDocumentWriter {
   private storedHashesOf(entity: Entity): StoredHashes<StoredDocument> {
     let hashes = this.storedHashes.get(entity);
     if (hashes === undefined) {
-      hashes = new StoredHashes(this.db.collection<StoredDocument>(entity), CONTENT_HASH);
+      hashes = new StoredHashes(this.db.collection<StoredDocument>(entity), CONTENT_HASH, this.options.lookupsOnly === true);
       this.storedHashes.set(entity, hashes);
     }
     return hashes;

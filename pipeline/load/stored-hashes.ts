@@ -38,9 +38,14 @@ type Knowledge =
 export class StoredHashes<T extends Document & { _id: string }> {
   private knowledge: Knowledge | undefined;
 
+  /**
+   * `lookupsOnly`: never read the whole collection. For a writer that keeps running beside a
+   * live stream (`demo --follow`), where that read would stall the stream for minutes.
+   */
   constructor(
     private readonly collection: Collection<T>,
     private readonly hashField: keyof T & string,
+    private readonly lookupsOnly = false,
   ) {}
 
   /** The stored hash of each of `ids` the collection holds; null when it was empty at the first call. */
@@ -69,11 +74,18 @@ export class StoredHashes<T extends Document & { _id: string }> {
   async lookUp(ids: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < ids.length) {
+      while (next < ids.length && !failed) {
         const id = ids[next++] as string;
-        const stored = await this.collection.findOne({ _id: id } as Filter<T>, { projection: { [this.hashField]: 1 } });
-        if (stored) found.set(id, String(stored[this.hashField]));
+        try {
+          const stored = await this.collection.findOne({ _id: id } as Filter<T>, { projection: { [this.hashField]: 1 } });
+          if (stored) found.set(id, String(stored[this.hashField]));
+        } catch (error) {
+          // The others stop too: the writer is about to give up and let the next one in.
+          failed = true;
+          throw error;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker));
@@ -82,11 +94,14 @@ export class StoredHashes<T extends Document & { _id: string }> {
 
   /**
    * Whether the collection holds anything, and roughly how much. Not `count`: FerretDB answers
-   * it by reading every document; `$collStats` counts the storage's cells instead.
+   * it by decoding every document; `$collStats` sums the storage's pages instead (one document
+   * per shard on sharded MongoDB). A server or role that refuses `$collStats` gets no lookups:
+   * the whole read, which needs nothing but `find`.
    */
   private async firstLook(): Promise<Knowledge> {
     if ((await this.collection.findOne({}, { projection: { _id: 1 } })) === null) return { mode: 'started-empty' };
-    const [stats] = await this.collection.aggregate<{ count?: number }>([{ $collStats: { count: {} } }]).toArray();
-    return { mode: 'lookup', lookupsLeft: lookupBudget(Number(stats?.count ?? 0)) };
+    const stats = await this.collection.aggregate<{ count?: number }>([{ $collStats: { count: {} } }]).toArray().catch(() => []);
+    const stored = stats.reduce((sum, shard) => sum + Number(shard.count ?? 0), 0);
+    return { mode: 'lookup', lookupsLeft: this.lookupsOnly ? Number.POSITIVE_INFINITY : lookupBudget(stored) };
   }
 }

@@ -51,7 +51,9 @@ describe('piccha CLI', () => {
       [['refresh', '--poll-ms', '100'], '--poll-ms applies only with --follow'],
       [['refresh', '--deadline-ms', '5000', '--poll-ms', '100'], '--poll-ms and --deadline-ms apply only with --follow'],
       [['produce', '--poll-ms', '100'], '--poll-ms applies only with --follow'],
+      [['refresh', '--deadline-ms', '5000'], '--deadline-ms applies only with --follow'],
       [['demo', '--refresh-seconds', '5'], '--refresh-seconds applies only with --follow'],
+      [['demo', '--rate', '5', '--refresh-seconds', '5', '--purchases', '10'], '--rate and --refresh-seconds apply only with --follow'],
       [['alerts', 'check', '--interval', '5'], '--interval applies only with --watch'],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, { PICCHA_STATE_DIR: state.path })));
