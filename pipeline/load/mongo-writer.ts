@@ -168,5 +168,4 @@ export class MongoDocumentWriter {
       return documents.filter((_, index) => taken.has(index));
     }
   }
-
 }

@@ -17,7 +17,7 @@ export const LOOKUP_COST_IN_STREAMED_DOCUMENTS = 2.5;
  */
 const LOOKUP_BUDGET_SHARE = 0.25;
 
-/** The lookups a collection of `stored` documents allows before a whole read is cheaper. */
+/** The lookups a collection of `stored` documents allows before the writer reads all of it instead. */
 function lookupBudget(stored: number): number {
   return Math.floor((stored * LOOKUP_BUDGET_SHARE) / LOOKUP_COST_IN_STREAMED_DOCUMENTS);
 }
