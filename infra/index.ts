@@ -109,6 +109,15 @@ const ingest = Array.from({ length: settings.ingest.replicas }, (_, index) => ne
   environment: { ...logging, ...kafkaEnv, ...clickhouseEnv },
 }, { dependsOn: migrate.succeeded.apply((migrated): pulumi.Resource[] => [...migrated, ...(kafka ? [kafka.container] : [])]) }));
 
+// The views' own one-minute schedule keeps running; this refreshes them as soon as RAW changes.
+const martRefresh = new PipelineJob('mart-refresh', {
+  ...job,
+  job: 'mart-refresh',
+  kind: 'long-running',
+  command: ['refresh', '--follow'],
+  environment: { ...logging, ...clickhouseEnv },
+}, { dependsOn: migrate.succeeded });
+
 // Grafana's alerting notifies Telegram itself; with it off, the pipeline's evaluator does.
 const alertEvaluator = settings.grafana.alerting
   ? undefined
@@ -131,4 +140,4 @@ export const clickhousePassword = pulumi.secret(at.clickhouse.password);
 export const kafkaBootstrap = at.kafkaBootstrap;
 export const mongoUrl = at.mongoPublicUrl;
 export const pipelineImage = image.imageName;
-export const jobs = pulumi.all([migrate, generateAndLoad, produce, ...ingest, ...(alertEvaluator ? [alertEvaluator] : [])].map((each) => each.container.name));
+export const jobs = pulumi.all([migrate, generateAndLoad, produce, ...ingest, martRefresh, ...(alertEvaluator ? [alertEvaluator] : [])].map((each) => each.container.name));

@@ -13,7 +13,7 @@ const TELEGRAM = { telegramBotToken: '123456:telegram-token-for-tests', telegram
 const CONTAINER = 'docker:index/container:Container';
 const SERVICES = ['mongodb', 'kafka', 'clickhouse', 'grafana'] as const;
 type Service = (typeof SERVICES)[number];
-const JOBS = ['migrate', 'generate-and-load', 'produce', 'ingest-1'] as const;
+const JOBS = ['migrate', 'generate-and-load', 'produce', 'ingest-1', 'mart-refresh'] as const;
 /** A release number, as a pin must be: 8.0.15, 26.8.13.2; never a line (26.8) or latest. */
 const RELEASE_TAG = /:\d+\.\d+\.\d+(\.\d+)?$/;
 /** What a RandomPassword resolves to under the mocks (test/helpers/pulumi-mock-runner.ts). */
@@ -539,6 +539,21 @@ describe('PipelineJob ingest', () => {
     expect(ingest.map((r) => r.name).sort()).toEqual(['ingest-1', 'ingest-2', 'ingest-3']);
     for (const each of ingest) expect(each.inputs.command, each.urn).toEqual(['ingest', '--follow', '--group', 'ingest-test', '--max-batch-rows', '50000', '--max-batch-ms', '1000']);
   }, 60_000);
+});
+
+describe('PipelineJob mart-refresh', () => {
+  jobRules('mart-refresh');
+  longRunningRule('mart-refresh');
+
+  it('starts only after migrate has finished', () => {
+    expectAfter(run, 'mart-refresh', 'migrate');
+  });
+
+  it('refreshes the MART whenever RAW changes, on ClickHouse by alias and port', () => {
+    const refresher = container(run, 'mart-refresh');
+    expect(refresher.inputs.command, refresher.urn).toEqual(['refresh', '--follow']);
+    expectClickHouseConnection('mart-refresh');
+  });
 });
 
 describe('PipelineJob alert-evaluator', () => {
