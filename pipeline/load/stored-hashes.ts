@@ -58,9 +58,15 @@ export class StoredHashes<T extends Document & { _id: string }> {
       knowledge.lookupsLeft -= ids.length;
       return this.lookUp(ids);
     }
+    const hashes = await this.readAll();
+    this.knowledge = { mode: 'read-all', hashes };
+    return hashes;
+  }
+
+  /** The stored hash of every document of the collection, in one pass. */
+  async readAll(): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
     for await (const stored of this.collection.find({}, { projection: { [this.hashField]: 1 }, batchSize: 10_000 })) hashes.set(stored._id, String(stored[this.hashField]));
-    this.knowledge = { mode: 'read-all', hashes };
     return hashes;
   }
 
