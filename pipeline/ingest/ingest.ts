@@ -90,10 +90,14 @@ const GIVING_UP_GRACE_MS = 5000;
 
 const kafkaSetup = (error: unknown) => new KafkaUnavailable(`cannot reach Kafka (KAFKA_BROKERS): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`, { cause: error });
 
-/** Where each group member should stop without --follow: the partitions' ends at start. */
+/**
+ * Where each group member should stop without --follow: the partitions' ends at start, 0 for a
+ * partition that holds nothing to read (never written, or every record past retention), where no
+ * offset will ever be committed.
+ */
 async function endOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
   const ends = new Map<string, number>();
-  for (const topic of topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${partition}`, Number(high));
+  for (const topic of topics) for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${partition}`, Number(high) > Number(low) ? Number(high) : 0);
   return ends;
 }
 

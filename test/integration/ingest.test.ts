@@ -14,7 +14,7 @@ import { connectMongo, type MongoConnection } from '../../pipeline/mongo/client.
 import { blindIndex } from '../../pipeline/pii/cipher.js';
 import { keyringFrom } from '../../pipeline/pii/keys.js';
 import { normalizeEmail, normalizePhone } from '../../pipeline/pii/normalize.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { generateLoadProduce, newFlow, totalKopecks, type Flow } from '../helpers/pipeline-flow.js';
 import { quietLogger, testConfig, testEnv } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -321,6 +321,34 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
       await clickhouse.close();
     }
   }, 180_000);
+
+  it('without --follow, a partition whose records are all past retention does not keep it waiting: it ends with every record the others hold', async () => {
+    const flow = newFlow(connection.client);
+    await generateLoadProduce(flow, kafka, { stores: 3, products: 3, customers: 3, purchases: 40 });
+    const topic = flow.topics.entities.purchases;
+    const admin = kafka.admin();
+    await admin.connect();
+    let kept: number;
+    try {
+      // Retention as Kafka applies it: the log start moves to the end, the end offset stays (the first call loads the topic's metadata).
+      await admin.fetchTopicOffsets(topic);
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '-1' }] });
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const emptied = offsets.find(({ partition }) => partition === 0);
+      expect(Number(emptied?.high)).toBeGreaterThan(0);
+      expect(emptied?.low).toBe(emptied?.high);
+      kept = offsets.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(kept).toBeGreaterThan(0);
+    const running = startCli(['ingest', '--group', `${flow.prefix}-retention`], testEnv({ ...flow.env, CLICKHOUSE_DATA_PATH: dataPath }));
+    const outcome = await Promise.race([running.result, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000))]);
+    if (outcome === 'still running') running.kill('SIGKILL');
+    expect(outcome).not.toBe('still running');
+    expect((outcome as CliResult).code).toBe(0);
+    await withClickHouse(async (clickhouse) => expect((await purchaseTotals(clickhouse, flow)).offsets).toBe(kept));
+  }, 120_000);
 
   it('exits non-zero naming Kafka when no broker answers within the deadline, and ClickHouse when it cannot be reached', async () => {
     const flow = newFlow(connection.client);
