@@ -147,8 +147,8 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
   const rejectedByKind: Record<string, number> = {};
   // Set from callbacks (a crash, a failed flush); the main loop reports it.
   const failure: { error?: Error } = {};
-  let lastKafkaContact = Date.now();
-  const touched = () => (lastKafkaContact = Date.now());
+  let lastKafkaContact = performance.now();
+  const touched = () => (lastKafkaContact = performance.now());
   const writer = new RawWriter(clickhouse, roleOf, { deadlineMs: options.deadlineMs, initialDelayMs: 200, maxDelayMs: 5000 }, logger, options.fault);
 
   /**
@@ -198,7 +198,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       const taken = waiting;
       waiting = [];
       waitingMessages = 0;
-      const started = Date.now();
+      const started = performance.now();
       try {
         const result = await writer.write(
           taken.flatMap(({ records }) => records),
@@ -225,7 +225,7 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
           const topicCounts = counts.get(topic);
           if (topicCounts !== undefined) topicCounts.skipped += skipped;
         }
-        logger.debug({ messages: taken.reduce((sum, item) => sum + item.records.length, 0), batches: taken.length, ms: Date.now() - started }, 'flushed');
+        logger.debug({ messages: taken.reduce((sum, item) => sum + item.records.length, 0), batches: taken.length, ms: Math.round(performance.now() - started) }, 'flushed');
         for (const item of taken) item.done.resolve();
       } catch (error) {
         if (error instanceof ClickHouseUnavailable && !rebalancing) failure.error ??= new UserError(error.message, { cause: error });
@@ -343,8 +343,8 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       if (options.signal?.aborted === true) break;
       // Only while idle: during a flush the ingest is not talking to Kafka, which is no fault of Kafka's.
       const busy = members.some((member) => member.busy());
-      if (!busy && Date.now() - lastKafkaContact > options.deadlineMs) {
-        throw new KafkaUnavailable(`Kafka (KAFKA_BROKERS) has not answered for ${Math.round((Date.now() - lastKafkaContact) / 1000)} s; giving up (the deadline is ${options.deadlineMs} ms); nothing unwritten was committed`);
+      if (!busy && performance.now() - lastKafkaContact > options.deadlineMs) {
+        throw new KafkaUnavailable(`Kafka (KAFKA_BROKERS) has not answered for ${Math.round((performance.now() - lastKafkaContact) / 1000)} s; giving up (the deadline is ${options.deadlineMs} ms); nothing unwritten was committed`);
       }
       if (!options.follow && !busy) {
         const done = await caughtUp(admin, options.groupId, ends).catch(() => false);

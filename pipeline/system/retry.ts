@@ -26,12 +26,12 @@ export async function retryUntilDeadline<T>(
     try {
       return await attempt();
     } catch (error) {
-      firstFailure ??= Date.now();
+      firstFailure ??= performance.now();
       onFailure(error, count);
-      if (Date.now() - firstFailure >= policy.deadlineMs || shouldStop()) {
-        throw new DeadlineExceeded(`failing for ${Math.round((Date.now() - firstFailure) / 1000)} s: ${(error as Error).message}`, { cause: error });
+      if (performance.now() - firstFailure >= policy.deadlineMs || shouldStop()) {
+        throw new DeadlineExceeded(`failing for ${Math.round((performance.now() - firstFailure) / 1000)} s: ${(error as Error).message}`, { cause: error });
       }
-      await sleep(Math.min(delay, Math.max(0, firstFailure + policy.deadlineMs - Date.now())));
+      await sleep(Math.min(delay, Math.max(0, firstFailure + policy.deadlineMs - performance.now())));
       delay = Math.min(delay * 2, policy.maxDelayMs);
     }
   }
