@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors/user-error.js';
+import { registerSecrets } from '../errors/redact.js';
 import { readEnvFile } from './env-file.js';
 import { projectRoot } from './project-root.js';
 
@@ -146,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[name];
     if (value !== undefined && value !== '') merged[name] = value;
   }
+  registerSecrets(merged);
   const parsed = variables.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);

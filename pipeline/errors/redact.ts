@@ -18,7 +18,7 @@ function passwordOf(url: string): string[] {
 }
 
 /** The secret values of an environment: passwords in URLs, keys and tokens (each at least 4 characters). */
-export function secretsOf(env: NodeJS.ProcessEnv): string[] {
+export function secretsOf(env: Readonly<Record<string, string | undefined>>): string[] {
   const secrets = new Set<string>();
   for (const name of SECRET_VARIABLES) {
     const value = env[name]?.trim();
@@ -31,11 +31,24 @@ export function secretsOf(env: NodeJS.ProcessEnv): string[] {
   return [...secrets].filter((secret) => secret.length >= 4).sort((a, b) => b.length - a.length);
 }
 
+/** Secrets configured outside process.env (the state folder's services.env and pii.env). */
+const registered = new Set<string>();
+
+/** Makes the secrets of a configuration read from elsewhere than process.env known to `redact` and the logger from now on. */
+export function registerSecrets(values: Readonly<Record<string, string | undefined>>): void {
+  for (const secret of secretsOf(values)) registered.add(secret);
+}
+
+/** Every secret known now: the environment's and those registered, longest first (a secret may contain another). */
+export function knownSecrets(): string[] {
+  return [...new Set([...secretsOf(process.env), ...registered])].sort((a, b) => b.length - a.length);
+}
+
 /**
  * The text with any password in a URL's user-info and every known secret value replaced, so
  * that no error, log line or output can carry them whatever library wrote the message.
  */
-export function redact(text: string, secrets: readonly string[] = secretsOf(process.env)): string {
+export function redact(text: string, secrets: readonly string[] = knownSecrets()): string {
   let result = text.replace(USER_INFO, '$1:***@');
   for (const secret of secrets) result = result.split(secret).join('***');
   return result;
