@@ -27,7 +27,7 @@ export interface WriterOptions {
   readonly onWaiting?: (holder: string) => void;
   /** Never read a whole collection to learn what it holds, only look documents up (see StoredHashes): for a writer beside a live stream. */
   readonly lookupsOnly?: boolean;
-  /** Stamps `_loaded_at`; nothing downstream depends on it being right. */
+  /** Stamps `_loaded_at`: the MART's future_date rule takes it as when the store received the document; nothing orders versions by it. */
   readonly clock?: () => Date;
 }
 
