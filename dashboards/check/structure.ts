@@ -9,10 +9,20 @@ const UID = /^[A-Za-z0-9_-]{1,40}$/;
 /** Grafana expands `$VAR`/`${VAR}` in these files before reading them; only our references may appear. */
 const ENV_REFERENCE = /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/g;
 
+/** A braced variable reference; in dashboard SQL only `:percentencode` keeps every value inert. */
+const BRACED_VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?\}/g;
+
 type Json = Record<string, unknown>;
 
 const asArray = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
 const asObject = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+
+/** Grafana's `:singlequote` escapes `'` but not `\`, so a value from the data could end the literal. */
+function checkVariableFormats(sql: string, where: string, problems: string[]): void {
+  for (const [reference, name = '', format] of sql.matchAll(BRACED_VARIABLE)) {
+    if (!name.startsWith('__') && format !== 'percentencode') problems.push(`${where}: «${reference}» may leave a value live in SQL; write \${${name}:percentencode}`);
+  }
+}
 
 function checkDashboard(path: string, dashboard: Dashboard, problems: string[]): void {
   const where = (what: string) => `${path}: ${what}`;
@@ -24,9 +34,11 @@ function checkDashboard(path: string, dashboard: Dashboard, problems: string[]):
   for (const variable of dashboard.templating?.list ?? []) {
     const ds = asObject(variable.datasource);
     if (ds.uid !== DATASOURCE_UID || ds.type !== DATASOURCE_TYPE) problems.push(where(`variable ${variable.name} does not use the provisioned datasource`));
-    for (const used of referencedVariables(typeof variable.query === 'string' ? variable.query : '')) {
+    const sql = typeof variable.query === 'string' ? variable.query : '';
+    for (const used of referencedVariables(sql)) {
       if (!variables.has(used)) problems.push(where(`variable ${variable.name} uses undefined $${used}`));
     }
+    checkVariableFormats(sql, where(`variable ${variable.name}`), problems);
   }
   for (const panel of asArray(dashboard.panels)) {
     const title = String(panel.title);
@@ -57,6 +69,7 @@ function checkDashboard(path: string, dashboard: Dashboard, problems: string[]):
       for (const used of referencedVariables(String(target.rawSql))) {
         if (!variables.has(used)) problems.push(where(`panel «${title}» uses undefined $${used}`));
       }
+      checkVariableFormats(String(target.rawSql), where(`panel «${title}»`), problems);
     }
   }
 }

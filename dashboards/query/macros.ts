@@ -7,6 +7,8 @@
  * Deliberately stricter than the plugin, which leaves an unknown macro in the SQL: here an unknown
  * macro, an undefined variable or a wrong argument count is an error, so a typo fails a test
  * instead of reaching Grafana. Macros inside string literals or comments are not supported.
+ * Variables take Grafana's `percentencode` format, or `singlequote` escaped as ClickHouse needs
+ * (Grafana's own leaves `\` unescaped, which is why the dashboards do not use it).
  */
 
 /** A variable's selection: the values picked, or every value (Grafana's `$__all`). */
@@ -119,10 +121,24 @@ function lookup(context: MacroContext, name: string): VariableValue {
   return value;
 }
 
-/** Grafana's `singlequote` format: each value quoted, `'` escaped with a backslash, joined by commas. */
+/**
+ * `singlequote`: each value a ClickHouse string literal, joined by commas. Both `\` and `'` are
+ * escaped: ClickHouse reads backslash escapes, so escaping `'` alone (as Grafana does) lets a value
+ * ending in `\` end its literal early.
+ */
 function singleQuoted(values: readonly string[]): string {
-  return values.map((value) => `'${value.replace(/'/g, "\\'")}'`).join(',');
+  return values.map((value) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`).join(',');
 }
+
+/** Grafana's `percentencode` of a multi-value selection: `{v1,v2}`, encoded per RFC 3986 (`!'()*` too). */
+function percentEncoded(values: readonly string[]): string {
+  return encodeURIComponent(`{${values.join(',')}}`).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const FORMATS = new Map<string, (values: readonly string[]) => string>([
+  ['singlequote', singleQuoted],
+  ['percentencode', percentEncoded],
+]);
 
 function applyConditionalAll(sql: string, context: MacroContext): string {
   return replaceMacros(sql, (name, args) => {
@@ -140,9 +156,10 @@ function applyVariables(sql: string, context: MacroContext): string {
     if (name.startsWith('__')) return whole;
     const value = lookup(context, name);
     if ('all' in value) throw new MacroError(`variable $${name} is "All" outside $__conditionalAll: there is no value to insert`);
-    // Only the quoted form is safe for text values; a raw `$name` would paste a value into SQL.
-    if (format !== 'singlequote') throw new MacroError(`write $${name} as \${${name}:singlequote}`);
-    return singleQuoted(value.values);
+    // A raw `$name` would paste a value into SQL: only the formats that quote or encode are taken.
+    const formatter = format === undefined ? undefined : FORMATS.get(format);
+    if (!formatter) throw new MacroError(`write $${name} as \${${name}:percentencode}`);
+    return formatter(value.values);
   });
 }
 

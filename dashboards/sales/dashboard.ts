@@ -1,7 +1,7 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
 import { purchaseItems, purchases, salesDailyStore, stores } from '../marts.js';
 import type { PanelSpec } from '../panels.js';
-import type { VariableSpec } from '../variables.js';
+import { optionValue, selectedIn, type VariableSpec } from '../variables.js';
 
 export const SALES_DASHBOARD_UID = 'piccha-sales';
 
@@ -12,11 +12,7 @@ const s = stores.c;
 
 /** The store selection every sales panel honours; a «Все» selection turns a condition into 1=1. */
 function storeFilter(network: string, city: string, store: string): string {
-  return [
-    `$__conditionalAll(${network} IN (\${network:singlequote}), $network)`,
-    `$__conditionalAll(${city} IN (\${city:singlequote}), $city)`,
-    `$__conditionalAll(${store} IN (\${store:singlequote}), $store)`,
-  ].join(' AND ');
+  return [selectedIn(network, 'network'), selectedIn(city, 'city'), selectedIn(store, 'store')].join(' AND ');
 }
 
 /** Days are the store's local calendar days, so the range filter works on purchase_date. */
@@ -25,19 +21,18 @@ const purchasesWhere = `WHERE $__dateFilter(${p.purchase_date}) AND ${storeFilte
 const itemsWhere = `WHERE $__dateFilter(${i.purchase_date}) AND ${storeFilter(i.store_network, i.store_city, i.store_id)}`;
 
 const variables: VariableSpec[] = [
-  { name: 'network', label: 'Сеть', sql: `SELECT DISTINCT ${s.store_network} FROM ${stores.name} ORDER BY 1` },
+  { name: 'network', label: 'Сеть', sql: `SELECT DISTINCT ${optionValue(s.store_network)} AS value, ${s.store_network} AS text FROM ${stores.name} ORDER BY text` },
   {
     name: 'city',
     label: 'Город',
-    sql: `SELECT DISTINCT ${s.city} FROM ${stores.name} WHERE $__conditionalAll(${s.store_network} IN (\${network:singlequote}), $network) ORDER BY 1`,
+    sql: `SELECT DISTINCT ${optionValue(s.city)} AS value, ${s.city} AS text FROM ${stores.name} WHERE ${selectedIn(s.store_network, 'network')} ORDER BY text`,
   },
   {
     name: 'store',
     label: 'Магазин',
     sql:
-      `SELECT ${s.store_id}, ${s.store_name} FROM ${stores.name} ` +
-      `WHERE $__conditionalAll(${s.store_network} IN (\${network:singlequote}), $network) ` +
-      `AND $__conditionalAll(${s.city} IN (\${city:singlequote}), $city) ORDER BY ${s.store_name}`,
+      `SELECT ${optionValue(s.store_id)} AS value, ${s.store_name} AS text FROM ${stores.name} ` +
+      `WHERE ${selectedIn(s.store_network, 'network')} AND ${selectedIn(s.city, 'city')} ORDER BY text`,
   },
 ];
 

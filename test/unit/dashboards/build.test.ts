@@ -129,6 +129,15 @@ describe('checkProvisioning finds', () => {
     expect(problems.some((p) => p.includes('datasource other than'))).toBe(true);
     expect(problems.some((p) => p.includes('format must be a number'))).toBe(true);
   });
+  it('a variable interpolated other than percent-encoded, in a panel or a variable query', () => {
+    const broken = replace(files, 'dashboards/piccha/sales.json', (doc) => {
+      doc.panels[0].targets[0].rawSql += ' AND $__conditionalAll(store_network IN (${network:singlequote}), $network)';
+      doc.templating.list[1].query += ' AND city = ${city}';
+    });
+    const problems = checkProvisioning(broken, allowed);
+    expect(problems.some((p) => p.includes('«${network:singlequote}» may leave a value live in SQL'))).toBe(true);
+    expect(problems.some((p) => p.includes('variable city: «${city}»'))).toBe(true);
+  });
   it('a condition without its refId, a missing execErrState, a literal bot token and a stray $', () => {
     const broken = replace(files, 'alerting/piccha.yaml', (doc) => {
       doc.groups[0].rules[0].condition = 'D';

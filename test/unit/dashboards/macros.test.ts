@@ -19,11 +19,20 @@ describe('expandMacros (text)', () => {
     expect(expandMacros(sql, context)).toBe("n IN ('Большая Пикча') AND 1=1");
     expect(expandMacros(sql, { ...context, variables: { network: { values: ["O'Neil", 'b'] }, city: { values: [] } } })).toBe("n IN ('O\\'Neil','b') AND 1=1");
   });
+  it('escapes a backslash as well as a quote in singlequote, which Grafana’s own does not', () => {
+    const variables = { network: { values: ['x\\', ') OR 1=1 OR (1 IN (1', "\\'"] } };
+    expect(expandMacros('n IN (${network:singlequote})', { ...context, variables })).toBe("n IN ('x\\\\',') OR 1=1 OR (1 IN (1','\\\\\\'')");
+  });
+  it('percent-encodes a selection as Grafana does: `{a,b}`, RFC 3986 strictly, so no quote or backslash is left', () => {
+    const variables = { network: { values: ["x\\'", "(*)!~ ,{}"] } };
+    expect(expandMacros("'${network:percentencode}'", { ...context, variables })).toBe("'%7Bx%5C%27%2C%28%2A%29%21~%20%2C%7B%7D%7D'");
+  });
   it('refuses an unknown macro, a wrong argument count, an undefined or unquoted variable', () => {
     expect(() => expandMacros('$__timeFiltr(ts)', context)).toThrow(MacroError);
     expect(() => expandMacros('$__timeFilter(a, b)', context)).toThrow(/takes 1 argument/);
     expect(() => expandMacros('x IN (${store:singlequote})', context)).toThrow(/\$store is not defined/);
-    expect(() => expandMacros('x = $network', context)).toThrow(/singlequote/);
+    expect(() => expandMacros('x = $network', context)).toThrow(/percentencode/);
+    expect(() => expandMacros('x IN (${network:csv})', context)).toThrow(/percentencode/);
   });
   it('lists the variables a query uses, not the macros', () => {
     expect(referencedVariables('$__timeFilter(t) AND $__conditionalAll(a IN (${network:singlequote}), $network) AND $city')).toEqual(['city', 'network']);
@@ -57,6 +66,14 @@ describe('expanded SQL on the real engine', () => {
   it('$__conditionalAll filters by the selection and passes everything for «Все»', async () => {
     expect(await run('SELECT count() AS c FROM default.events WHERE $__conditionalAll(n IN (${network:singlequote}), $network)')).toEqual([['2']]);
     expect(await run('SELECT count() AS c FROM default.events WHERE $__conditionalAll(n IN (${city:singlequote}), $city)')).toEqual([['5']]);
+  });
+  it('a singlequoted selection with backslashes, quotes and SQL in it matches exactly those values', async () => {
+    const hostile = ['x\\', ') OR 1=1 OR (1 IN (1', "\\'", "'; SELECT 1; --"];
+    const variables = { network: { values: [...hostile, 'a'] } };
+    const rows = await clickhouse.query(expandMacros('SELECT arrayJoin([${network:singlequote}]) AS v', { ...context, variables }));
+    expect(rows.map((row) => row.v)).toEqual([...hostile, 'a']);
+    const [count] = await clickhouse.query(expandMacros('SELECT count() AS c FROM default.events WHERE n IN (${network:singlequote})', { ...context, variables }));
+    expect(count?.c).toBe('1');
   });
   it('$__timeInterval buckets by the panel interval', async () => {
     expect(await run("SELECT count(DISTINCT $__timeInterval(ts)) AS c FROM default.events WHERE $__timeFilter(ts) SETTINGS session_timezone = 'UTC'")).toEqual([['3']]);

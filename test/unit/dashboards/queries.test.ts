@@ -27,6 +27,8 @@ async function martWith(name: string, run: FedRun, loadedAt: number): Promise<Em
 }
 
 const all: VariableValue = { all: true };
+/** A variable's option value for a text: ClickHouse's hex() of its UTF-8 bytes. */
+const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex').toUpperCase();
 const kopecks = (value: unknown) => Math.round(Number(value) * 100);
 
 describe('every dashboard and alert query on the migrated MART, seed defaults', () => {
@@ -101,16 +103,17 @@ describe('every dashboard and alert query on the migrated MART, seed defaults', 
   it('honours the network, city and store variables', async () => {
     const small = 'Маленькая Пикча';
     const inSmall = run.purchases.filter((p) => (p.store as { store_network: string }).store_network === small);
-    expect(Number(await single(panel('Магазины'), { network: { values: [small] } }))).toBe(15);
-    expect(Number(await single(panel('Покупки'), { network: { values: [small] } }))).toBe(inSmall.length);
+    expect(Number(await single(panel('Магазины'), { network: { values: [hex(small)] } }))).toBe(15);
+    expect(Number(await single(panel('Покупки'), { network: { values: [hex(small)] } }))).toBe(inSmall.length);
     const store = run.purchases[0]?.store as { store_id: string };
     const atStore = run.purchases.filter((p) => (p.store as { store_id: string }).store_id === store.store_id);
-    expect(Number(await single(panel('Покупки'), { store: { values: [store.store_id] } }))).toBe(atStore.length);
-    const cities = await query(variableQuery('city'), { network: { values: [small] } });
+    expect(Number(await single(panel('Покупки'), { store: { values: [hex(store.store_id)] } }))).toBe(atStore.length);
+    const cities = await query(variableQuery('city'), { network: { values: [hex(small)] } });
     const expectedCities = new Set(run.stores.filter((s) => s.store_network === small).map((s) => String((s.location as { city: string }).city).trim().toLowerCase()));
-    expect(new Set(cities.map((row) => Object.values(row)[0]))).toEqual(expectedCities);
+    expect(new Set(cities.map((row) => row.text))).toEqual(expectedCities);
+    expect(cities.every((row) => row.value === hex(String(row.text)))).toBe(true);
     const storesVariable = await query(variableQuery('store'));
     expect(storesVariable).toHaveLength(45);
-    expect(Object.keys(storesVariable[0] ?? {})).toEqual(['store_id', 'store_name']);
+    expect(Object.keys(storesVariable[0] ?? {})).toEqual(['value', 'text']);
   });
 });
