@@ -19,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The state folder exists and is node's: a fresh volume mounted on it takes that owner (the alert evaluator's).
+RUN mkdir -p /home/node/.piccha && chown node:node /home/node/.piccha
 # Carries the dashboards' content hash: a dashboard edit rebuilds the image under the same tag,
 # so only the containers that run dashboard code (the alert evaluator) are replaced.
 ARG PICCHA_DASHBOARDS_HASH=""

@@ -119,6 +119,8 @@ const martRefresh = new PipelineJob('mart-refresh', {
 }, { dependsOn: migrate.succeeded });
 
 // Grafana's alerting notifies Telegram itself; with it off, the pipeline's evaluator does.
+/** The image's state folder (Dockerfile: PICCHA_STATE_DIR, created and owned by user node). */
+const IMAGE_STATE_DIR = '/home/node/.piccha';
 const alertEvaluator = settings.grafana.alerting
   ? undefined
   : new PipelineJob('alert-evaluator', {
@@ -128,6 +130,8 @@ const alertEvaluator = settings.grafana.alerting
       command: ['alerts', 'check', '--watch'],
       environment: { ...logging, ...clickhouseEnv, TELEGRAM_BOT_TOKEN: settings.telegram.botToken, TELEGRAM_CHAT_ID: settings.telegram.chatId },
       labels: { 'analytics.piccha.dashboards-hash': image.dashboardsHash },
+      // Firing instances and undelivered messages outlive the container.
+      volume: { containerPath: IMAGE_STATE_DIR, retain: retainVolume },
     }, { dependsOn: migrate.succeeded });
 
 export const networkName = network.name;

@@ -1,6 +1,6 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
-import { environment, stackLabels } from '../stack/containers.js';
+import { dataVolume, environment, stackLabels } from '../stack/containers.js';
 
 export interface PipelineJobArgs {
   readonly stack: string;
@@ -18,6 +18,8 @@ export interface PipelineJobArgs {
   readonly uploads?: readonly { readonly file: string; readonly content: string }[];
   /** Extra labels, such as the hash of what the job applies. */
   readonly labels?: Record<string, string>;
+  /** A named volume `piccha-<stack>-<job>` mounted here, for files that must outlive the container; kept on destroy with `retain`. */
+  readonly volume?: { readonly containerPath: string; readonly retain: boolean };
 }
 
 /** One container of the pipeline image running one `piccha` command. */
@@ -29,6 +31,7 @@ export class PipelineJob extends pulumi.ComponentResource {
   constructor(name: string, args: PipelineJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super('piccha:infra:PipelineJob', name, {}, opts);
     const oneShot = args.kind === 'one-shot';
+    const mount = args.volume && { volumeName: dataVolume(`${name}-data`, `piccha-${args.stack}-${args.job}`, args.stack, args.volume.retain, this).name, containerPath: args.volume.containerPath };
     this.container = new docker.Container(
       name,
       {
@@ -38,6 +41,7 @@ export class PipelineJob extends pulumi.ComponentResource {
         envs: environment(args.environment),
         networksAdvanced: [{ name: args.network }],
         uploads: args.uploads?.map((upload) => ({ file: upload.file, content: upload.content })),
+        ...(mount ? { volumes: [mount] } : {}),
         labels: stackLabels(args.stack, { 'analytics.piccha.job': args.job, ...args.labels }),
         // A one-shot job is attached: `up` waits for it to exit and records its exit code.
         ...(oneShot ? { attach: true, logs: true, mustRun: false, restart: 'no' } : { restart: 'unless-stopped', mustRun: true }),

@@ -19,6 +19,9 @@ const RELEASE_TAG = /:\d+\.\d+\.\d+(\.\d+)?$/;
 /** What a RandomPassword resolves to under the mocks (test/helpers/pulumi-mock-runner.ts). */
 const GENERATED_PASSWORD = /^pw-[0-9a-f]{24}$/;
 const images = JSON.parse(readFileSync(join(projectRoot(), 'infra', 'images.json'), 'utf8')) as Record<string, string>;
+const dockerfile = readFileSync(join(projectRoot(), 'Dockerfile'), 'utf8');
+/** Where the pipeline image keeps its state (Dockerfile: PICCHA_STATE_DIR). */
+const imageStateDir = '/home/node/.piccha';
 
 function find(run: ProgramRun, type: string, name: string): MockedResource {
   const found = run.resources.find((resource) => resource.type === type && resource.name === name);
@@ -557,17 +560,46 @@ describe('PipelineJob mart-refresh', () => {
 });
 
 describe('PipelineJob alert-evaluator', () => {
+  const ALERTING_OFF = { ...TELEGRAM, grafanaAlerting: 'false' };
+  let off: ProgramRun;
+  beforeAll(async () => {
+    off = await runProgram({ config: ALERTING_OFF });
+    expect(off.error, 'the program ran').toBeUndefined();
+  }, 60_000);
+
   it('does not run while Grafana evaluates the alert rules itself', () => {
-    expect(run.resources.filter((r) => r.name === 'alert-evaluator').map((r) => r.urn)).toEqual([]);
+    expect(run.resources.filter((r) => r.name.startsWith('alert-evaluator')).map((r) => r.urn)).toEqual([]);
   });
 
-  it('runs when Grafana alerting is off, with ClickHouse and the Telegram settings', async () => {
-    const off = await runProgram({ config: { ...TELEGRAM, grafanaAlerting: 'false' } });
+  it('runs when Grafana alerting is off, with ClickHouse and the Telegram settings', () => {
     const evaluator = container(off, 'alert-evaluator');
     expect(evaluator.urn).toContain('::piccha:infra:PipelineJob$docker:index/container:Container::');
     expect(evaluator.inputs.command, evaluator.urn).toEqual(['alerts', 'check', '--watch']);
     expect(envOf(evaluator), evaluator.urn).toMatchObject({ TELEGRAM_BOT_TOKEN: TELEGRAM.telegramBotToken, TELEGRAM_CHAT_ID: TELEGRAM.telegramChatId, CLICKHOUSE_URL: 'http://clickhouse:8123' });
     expect(evaluator.inputs.restart, evaluator.urn).toBe('unless-stopped');
+  });
+
+  it('keeps its state directory in a named volume, so that a replaced container neither re-sends nor loses a message', () => {
+    const evaluator = container(off, 'alert-evaluator');
+    const volumes = off.resources.filter((r) => r.type === 'docker:index/volume:Volume' && r.name === 'alert-evaluator-data');
+    expect(volumes.map((v) => v.urn)).toHaveLength(1);
+    const [volume] = volumes;
+    if (volume === undefined) return;
+    expect(volume.urn, 'parented to its PipelineJob').toContain('::piccha:infra:PipelineJob$docker:index/volume:Volume::');
+    expect(volume.inputs.name, volume.urn).toBe('piccha-dev-alert-evaluator');
+    expect(volume.retainOnDelete, `${volume.urn}: pulumi destroy removes it by default`).toBe(false);
+    // On the image's state folder, which the Dockerfile creates for user node (a fresh volume takes the owner of the path it covers).
+    expect(evaluator.inputs.volumes, evaluator.urn).toEqual([{ volumeName: 'piccha-dev-alert-evaluator', containerPath: imageStateDir }]);
+    expect(dockerfile).toMatch(new RegExp(`^RUN mkdir -p ${imageStateDir} && chown node:node ${imageStateDir}$`, 'm'));
+    expect(dockerfile).toMatch(new RegExp(`PICCHA_STATE_DIR=${imageStateDir}\\b`));
+    // The other jobs keep nothing.
+    for (const job of JOBS) expect(container(off, job).inputs.volumes, job).toBeUndefined();
+  });
+
+  it('keeps that volume on destroy when retainVolumes is set', async () => {
+    const kept = await runProgram({ config: { ...ALERTING_OFF, retainVolumes: 'true' } });
+    const volume = find(kept, 'docker:index/volume:Volume', 'alert-evaluator-data');
+    expect(volume.retainOnDelete, volume.urn).toBe(true);
   }, 60_000);
 });
 
