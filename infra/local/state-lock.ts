@@ -1,58 +1,43 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../../pipeline/errors/user-error.js';
+import { tryLockFile } from '../../pipeline/system/file-lock.js';
 
 export class StateLockedError extends UserError {}
-
-function holderOf(path: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Runs `body` holding the state folder's lock, so that two `services up` (or an `up` and a
  * `down`) never start or stop services on the same data directories at once. A second caller
- * waits up to `waitMs` for the first, then refuses with one line naming it. A lock left by a
- * process that no longer runs is taken over.
+ * waits up to `waitMs` for the first, then refuses with one line naming it. A lock whose holder
+ * is gone is taken over (the rules are tryLockFile's).
  */
 export async function withStateLock<T>(stateDir: string, what: string, waitMs: number, body: () => Promise<T>, onWait?: (holder: number) => void): Promise<T> {
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, 'services.lock');
-  const deadline = Date.now() + waitMs;
+  const deadline = performance.now() + waitMs;
   let told = false;
   for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const lock = tryLockFile(path);
+    if (lock !== 'contended' && 'release' in lock) {
+      try {
+        return await body();
+      } finally {
+        lock.release();
+      }
     }
-    const holder = holderOf(path);
-    if (holder === undefined) {
-      // Its writer died (or is between creating and writing it: then its pid shows up at once).
-      await sleep(50);
-      if (holderOf(path) === undefined) rmSync(path, { force: true });
-      continue;
+    if (performance.now() > deadline) {
+      throw new StateLockedError(
+        lock === 'contended'
+          ? `${what}: other \`piccha services\` commands kept taking over the stale lock of ${stateDir}; try again`
+          : `${what}: another \`piccha services\` command (process ${lock.holder}) is still working on ${stateDir}; try again when it has finished`,
+      );
     }
-    if (Date.now() > deadline) {
-      throw new StateLockedError(`${what}: another \`piccha services\` command (process ${holder}) is still working on ${stateDir}; try again when it has finished`);
+    if (lock !== 'contended' && !told) {
+      onWait?.(lock.holder);
+      told = true;
     }
-    if (!told) onWait?.(holder);
-    told = true;
-    await sleep(200);
-  }
-  try {
-    return await body();
-  } finally {
-    rmSync(path, { force: true });
+    // 'contended' settles within milliseconds: one of the others holds the lock then.
+    await sleep(lock === 'contended' ? 10 : 200);
   }
 }

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { UserError } from '../errors/user-error.js';
 import { dirname } from 'node:path';
-import { processAlive } from '../system/processes.js';
+import { pauseSync, tryLockFile } from '../system/file-lock.js';
 
 export type InstanceStatus = 'pending' | 'firing';
 
@@ -29,6 +29,9 @@ export interface AlertState {
 
 const EMPTY: AlertState = { rules: {}, outbox: [] };
 
+/** How long lock() keeps trying while other processes are replacing a stale lock. */
+const TAKE_OVER_MS = 5000;
+
 /** The evaluator's state on disk: read at start, replaced atomically (write, fsync, rename) after each change. */
 export class AlertStateFile {
   constructor(readonly path: string) {}
@@ -46,25 +49,22 @@ export class AlertStateFile {
 
   /**
    * Holds the state for this process: two evaluators on one state would both send every change.
-   * A lock left by a process that no longer runs is taken over.
+   * A lock left by a process that no longer runs is taken over, as is one that names this
+   * process's own pid without being held here (a restarted container's evaluator is PID 1 again).
    */
   lock(): () => void {
     mkdirSync(dirname(this.path), { recursive: true });
-    const lockPath = `${this.path}.lock`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return () => rmSync(lockPath, { force: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number(readFileSync(lockPath, 'utf8'));
-        if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) throw new UserError(`another alerts check (process ${holder}) is using ${this.path}`);
-        rmSync(lockPath, { force: true });
+    const deadline = performance.now() + TAKE_OVER_MS;
+    for (;;) {
+      const lock = tryLockFile(`${this.path}.lock`);
+      if (lock !== 'contended') {
+        if ('release' in lock) return lock.release;
+        throw new UserError(`another alerts check (process ${lock.holder}) is using ${this.path}`);
       }
+      if (performance.now() > deadline) throw new UserError(`could not lock ${this.path}: another alerts check kept taking over its stale lock for ${TAKE_OVER_MS / 1000} s`);
+      // Synchronous like the rest of the evaluator's start: contention lasts milliseconds.
+      pauseSync(10);
     }
-    throw new UserError(`could not lock ${this.path}`);
   }
 
   write(state: AlertState): void {
