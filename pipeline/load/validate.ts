@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BSON } from 'mongodb';
 import { BUSINESS_KEYS, businessKeyOf, SOURCE_ID, type Document } from '../entities/entities.js';
+import { inexactNumber } from '../entities/exact-numbers.js';
 import { MAX_DOCUMENT_TEXT_BYTES, type SourceText } from './sources.js';
 
 export type Validated = { ok: true; document: Document } | { ok: false; reason: string };
@@ -90,6 +91,8 @@ export function validateDocument(source: Pick<SourceText, 'entity' | 'file' | 'l
   const document = parsed as Document;
   const badName = badFieldName(document, '');
   if (badName) return { ok: false, reason: badName };
+  const inexact = inexactNumber(document);
+  if (inexact) return { ok: false, reason: inexact };
   if (businessKeyOf(entity, document) === undefined) {
     return { ok: false, reason: `missing business key ${BUSINESS_KEYS[entity]}` };
   }

@@ -1,4 +1,5 @@
 import { BUSINESS_KEYS, businessKeyOf, type Document, type Entity } from '../entities/entities.js';
+import { inexactNumber } from '../entities/exact-numbers.js';
 
 type Check = readonly [path: string, type: 'string' | 'number' | 'array' | 'object' | 'boolean'];
 
@@ -23,5 +24,6 @@ export function rejectionReason(entity: Entity, document: Document): string | un
     if (value === undefined || value === null) continue;
     if (typeOf(value) !== type) return `${field} should be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, got ${typeOf(value)}`;
   }
-  return undefined;
+  // Written into MongoDB by something other than `load`, which refuses it.
+  return inexactNumber(document);
 }

@@ -60,6 +60,30 @@ describe('load with hostile input (FerretDB)', () => {
     await db.dropDatabase();
   });
 
+  it('rejects a whole number a double cannot hold exactly, naming its field, instead of storing it rounded', async () => {
+    const dir = folder('big-numbers');
+    // Raw text: a JavaScript literal would already be rounded before it reached the file.
+    const lines = [
+      '{"source_id":"p-1","purchase_id":"ord-1","total_amount":10,"barcode":46001234567890123}',
+      '{"source_id":"p-2","purchase_id":"ord-2","total_amount":10,"items":[{"quantity":1},{"quantity":-99999999999999999999}]}',
+      '{"source_id":"p-3","purchase_id":"ord-3","total_amount":1e300}',
+      '{"source_id":"p-4","purchase_id":"ord-4","total_amount":10,"barcode":9007199254740991,"weight":-9007199254740991,"ratio":1.5e-300}',
+    ];
+    writeFileSync(join(dir, 'purchases.ndjson'), `${lines.join('\n')}\n`);
+    const db = database();
+    const summary = await loadFolder(db, dir);
+    expect(summary.entities.purchases).toEqual({ read: 4, inserted: 1, updated: 0, unchanged: 0, rejected: 3 });
+    const beyond = 'a number beyond ±9007199254740991 (2^53 − 1) is not kept exactly; send it as a string';
+    expect(await rejections(db)).toEqual([
+      { file: 'purchases.ndjson', line: 1, reason: `field barcode: ${beyond}` },
+      { file: 'purchases.ndjson', line: 2, reason: `field items[1].quantity: ${beyond}` },
+      { file: 'purchases.ndjson', line: 3, reason: `field total_amount: ${beyond}` },
+    ]);
+    // The largest exact values load as they are.
+    expect(await db.collection('purchases').findOne({ _id: 'p-4' as never })).toMatchObject({ barcode: 9007199254740991, weight: -9007199254740991, ratio: 1.5e-300 });
+    await db.dropDatabase();
+  });
+
   it('rejects a document over 16 MiB of BSON with its size, even when its JSON is smaller, and goes on', async () => {
     const dir = folder('huge');
     const bigString = purchase(2, { blob: 'x'.repeat(17 * 1024 * 1024) });

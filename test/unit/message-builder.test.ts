@@ -48,6 +48,14 @@ describe('MessageBuilder', () => {
     }
   });
 
+  it('sends a document holding a number beyond 2^53 (written by another client than load) as a dead letter naming the field', () => {
+    const now = new Date().toISOString();
+    const { dead, message } = toMessage('purchases', stored({ source_id: 's-9', purchase_id: 'ord-9', total_amount: 10, items: [{ quantity: 1e20 }] }), keys, now);
+    expect(dead).toBe(true);
+    expect(JSON.parse(String(message.value))).toMatchObject({ source_id: 's-9', reason: 'field items[0].quantity: a number beyond ±9007199254740991 (2^53 − 1) is not kept exactly; send it as a string' });
+    expect(toMessage('purchases', stored({ source_id: 's-10', purchase_id: 'ord-10', total_amount: 10, items: [{ quantity: Number.MAX_SAFE_INTEGER }] }), keys, now).dead).toBe(false);
+  });
+
   it('keeps the order of batches built at once, and of the documents in each', async () => {
     const now = new Date().toISOString();
     const batches = Array.from({ length: 5 }, (_, batch) => Array.from({ length: 50 }, (_, at) => entryOf(stored({ source_id: `s-${batch}-${at}`, purchase_id: `ord-${batch}-${at}` }))));
