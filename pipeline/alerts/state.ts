@@ -59,9 +59,9 @@ export class AlertStateFile {
       const lock = tryLockFile(`${this.path}.lock`);
       if (lock !== 'contended') {
         if ('release' in lock) return lock.release;
-        throw new UserError(`another alerts check (process ${lock.holder}) is using ${this.path}`);
+        throw new UserError(`another alert evaluator (\`alerts check\` or \`demo\`, process ${lock.holder}) is using ${this.path}`);
       }
-      if (performance.now() > deadline) throw new UserError(`could not lock ${this.path}: another alerts check kept taking over its stale lock for ${TAKE_OVER_MS / 1000} s`);
+      if (performance.now() > deadline) throw new UserError(`could not lock ${this.path}: other alert evaluators kept taking over its stale lock for ${TAKE_OVER_MS / 1000} s`);
       // Synchronous like the rest of the evaluator's start: contention lasts milliseconds.
       pauseSync(10);
     }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { AlertStateFile } from '../../pipeline/alerts/state.js';
 import { ENTITIES } from '../../pipeline/entities/entities.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { demoEnv, expectationsFromManifest, stopDemoServices, summaryTable } from '../helpers/demo-run.js';
 import { testEnv, testServices } from '../helpers/services.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -127,6 +129,25 @@ describe('piccha CLI', () => {
     expect(Number(purchases)).toBe(expected.purchases.mart);
     expect(result.stdout).toMatch(/provisioning\s+\S+grafana\/provisioning/);
   }, 240_000);
+
+  it('demo refused because another evaluator holds the alert state: one line naming it, and the process exits at once', async () => {
+    const env = demoEnv(`locked${Date.now()}`);
+    const unlock = new AlertStateFile(join(env.PICCHA_STATE_DIR ?? '', 'alerts', 'state.json')).lock();
+    try {
+      const demo = startCli(['demo'], env);
+      // It used to print the refusal and then hang, its connections still open.
+      const outcome = await Promise.race([demo.result, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 90_000))]);
+      if (outcome === 'still running') demo.kill('SIGKILL');
+      expect(outcome).not.toBe('still running');
+      const { code, stderr } = outcome as CliResult;
+      expect(code).toBe(1);
+      // Besides the warning that the run created its local PII keys.
+      expect(stderr.trim().split('\n').filter((line) => line.startsWith('piccha:'))).toEqual([expect.stringMatching(new RegExp(`^piccha: another alert evaluator \\(\`alerts check\` or \`demo\`, process ${process.pid}\\) is using `))]);
+    } finally {
+      unlock();
+      await stopDemoServices(env);
+    }
+  }, 150_000);
 
   it('demo --dirty duplicates: the duplicates alert fires once its pending period has passed, printed without a Telegram token', async () => {
     const prefix = `dups${Date.now()}`;

@@ -231,7 +231,7 @@ describe('the users of a lock file', () => {
     const state = join(folder(), 'state.json');
     const release = new AlertStateFile(state).lock();
     const started = performance.now();
-    expect(() => new AlertStateFile(state).lock()).toThrow(new RegExp(`^another alerts check \\(process ${process.pid}\\) is using .*state\\.json$`));
+    expect(() => new AlertStateFile(state).lock()).toThrow(new RegExp(`^another alert evaluator \\(\`alerts check\` or \`demo\`, process ${process.pid}\\) is using .*state\\.json$`));
     expect(performance.now() - started).toBeLessThan(500);
     release();
     expect(existsSync(`${state}.lock`)).toBe(false);

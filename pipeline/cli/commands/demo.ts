@@ -29,7 +29,7 @@ import { produce, type ProduceOptions } from '../../produce/producer.js';
 import { topicNames } from '../../produce/topics.js';
 import { createCountsProgress, createProgress } from '../../progress/progress.js';
 import { smokeCheck } from '../../smoke/smoke-check.js';
-import type { Db } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { refuseWithout, wholeNumber } from '../arguments.js';
 import { commandContext, serviceContext, type CommandContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
@@ -134,10 +134,13 @@ async function runDemo(flags: DemoFlags, command: Command): Promise<void> {
   const notifier = notifierFor(config);
   const alertState = new AlertStateFile(join(config.stateDir, 'alerts', 'state.json'));
 
-  const clickhouse = openClickHouse(config.clickhouse);
-  const { client, db } = await connectMongo(config.mongo);
+  // Before anything is opened: a refusal then leaves no connection that would keep the process alive.
   const unlock = alertState.lock();
+  const opened: { clickhouse?: ClickHouse; client?: MongoClient } = {};
   try {
+    const clickhouse = (opened.clickhouse = openClickHouse(config.clickhouse));
+    const { client, db } = await connectMongo(config.mongo);
+    opened.client = client;
     say('ClickHouse migrations');
     const migrations = readMigrations(defaultMigrationsDir());
     const report = await migrate(clickhouse, migrations);
@@ -205,8 +208,8 @@ async function runDemo(flags: DemoFlags, command: Command): Promise<void> {
     }
   } finally {
     unlock();
-    await client.close();
-    await clickhouse.close();
+    await opened.client?.close();
+    await opened.clickhouse?.close();
   }
 }
 

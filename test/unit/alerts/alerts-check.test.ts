@@ -154,7 +154,7 @@ describe('the state file', () => {
   it('admits one evaluator at a time and takes over a lock whose process is gone', () => {
     const path = join(dir.path, 'locked', 'state.json');
     const release = new AlertStateFile(path).lock();
-    expect(() => new AlertStateFile(path).lock()).toThrow(/^another alerts check \(process \d+\) is using /);
+    expect(() => new AlertStateFile(path).lock()).toThrow(/^another alert evaluator \(`alerts check` or `demo`, process \d+\) is using /);
     release();
     writeFileSync(`${path}.lock`, '2147483646');
     new AlertStateFile(path).lock()();
