@@ -25,10 +25,10 @@ const httpUrl = text('a URL').refine((value) => {
   }
 }, 'must be an http:// or https:// URL');
 
-const mongoUrl = text('a URL').refine(
-  (value) => /^mongodb(\+srv)?:\/\/\S+$/.test(value),
-  'must be a mongodb:// or mongodb+srv:// connection string',
-);
+const mongoUrl = text('a URL')
+  .refine((value) => /^mongodb(\+srv)?:\/\/\S+$/.test(value), 'must be a mongodb:// or mongodb+srv:// connection string')
+  // Which @ ends the user-info would be a guess, and a wrong one prints the rest of the password as a host.
+  .refine((value) => (/^[^:]+:\/\/([^/?]*)/.exec(value)?.[1] ?? '').split('@').length <= 2, 'holds an unencoded @ in its user name or password: write it as %40');
 
 const identifier = text('a name').regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
 

@@ -90,4 +90,12 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
     expect(message).not.toContain('s3cr3t');
   });
+
+  it('refuses a MongoDB URL whose password holds an unencoded @ instead of guessing where the host starts', () => {
+    const parse = (url: string) => () => loadConfig({ PICCHA_STATE_DIR: stateDir(), MONGO_URL: url });
+    expect(parse('mongodb://alice:pa@ss99@127.0.0.1:27017/')).toThrow(new ConfigError('invalid configuration: MONGO_URL holds an unencoded @ in its user name or password: write it as %40'));
+    expect(parse('mongodb://alice:pa@ss99@127.0.0.1:27017/')).not.toThrow(/ss99/);
+    // Encoded, or an @ past the hosts (an option's value), is fine.
+    for (const url of ['mongodb://alice:pa%40ss99@127.0.0.1:27017/', 'mongodb://127.0.0.1:27017/db?appName=a@b', 'mongodb+srv://u:p@cluster.example/?authSource=x']) expect(loadConfig({ PICCHA_STATE_DIR: stateDir(), MONGO_URL: url }).mongo.url).toBe(url);
+  });
 });
