@@ -9,6 +9,8 @@ import { transition } from './transition.js';
 /** Where notifications go: Telegram, or standard output when no bot token is configured. */
 export interface Notifier {
   send(text: string): Promise<void>;
+  /** Where what it sends goes, for people: "sent to Telegram", "printed here (…)". */
+  readonly destination: string;
 }
 
 export interface CheckOptions {

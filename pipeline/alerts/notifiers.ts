@@ -10,12 +10,13 @@ export function printingNotifier(write: (text: string) => void): Notifier {
       write(`--- Telegram message (not sent: TELEGRAM_BOT_TOKEN is not set) ---\n${text}\n---\n`);
       return Promise.resolve();
     },
+    destination: 'printed here, not sent (TELEGRAM_BOT_TOKEN is not set)',
   };
 }
 
 export function telegramNotifier(options: TelegramOptions): Notifier {
   const client = new TelegramClient(options);
-  return { send: (text) => client.sendMessage(text) };
+  return { send: (text) => client.sendMessage(text), destination: 'sent to Telegram' };
 }
 
 /** Telegram when a bot token is configured, standard output otherwise. */

@@ -8,8 +8,9 @@ export interface DemoSummary {
   readonly counts: StageCounts;
   readonly identities: readonly Identity[];
   readonly alerts: readonly RuleOutcome[];
-  /** Notifications delivered by this run (to Telegram, or printed). */
+  /** Notifications delivered by this run, and where they went (the notifier's destination). */
   readonly notified: number;
+  readonly notifiedTo: string;
   readonly preview: string;
   readonly provisioning: string;
 }
@@ -53,7 +54,7 @@ export function formatSummary(summary: DemoSummary): string {
     `revenue              ${roubles(counts.revenueKopecks.purchases)} in ${purchases.mart} purchases (MART)`,
     `duplicates           purchases ${purchases.duplicates} of ${purchases.documents} documents (${purchases.documents === 0 ? 0 : ((purchases.duplicates / purchases.documents) * 100).toFixed(1)}%); duplicates_log: ${percent === undefined ? 'no refresh yet' : `${percent.toFixed(1)}%`}`,
     ...summary.alerts.map((rule) => `alert                ${rule.title}: ${alertState(rule)}`),
-    `notifications        ${summary.notified} sent by this run`,
+    `notifications        ${summary.notified} by this run, ${summary.notifiedTo}`,
     `preview              ${summary.preview}`,
     `provisioning         ${summary.provisioning}`,
     failed.length === 0

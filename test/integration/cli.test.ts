@@ -168,7 +168,7 @@ describe('piccha CLI', () => {
     expect(result.stdout).toContain('--- Telegram message (not sent: TELEGRAM_BOT_TOKEN is not set) ---');
     expect(result.stdout).toContain(`• purchases: дубликатов ${percent.toFixed(1)}% (порог 50%)`);
     expect(result.stdout).toMatch(/^alert\s+Дубликаты > 50%: firing \(4\)$/m);
-    expect(result.stdout).toMatch(/^notifications\s+1 sent by this run$/m);
+    expect(result.stdout).toMatch(/^notifications\s+1 by this run, printed here, not sent \(TELEGRAM_BOT_TOKEN is not set\)$/m);
     expect(result.stdout).toMatch(/^reconciled\s+all \d+ identities hold$/m);
   }, 420_000);
 

@@ -77,6 +77,8 @@ interface Stack {
   readonly logger: Logger;
   readonly db: Db;
   readonly clickhouse: ClickHouse;
+  /** Where alert notifications go (Telegram, or printed), for the summary. */
+  readonly notifiedTo: string;
   readonly produceOptions: Omit<ProduceOptions, 'follow' | 'signal'>;
   readonly ingestOptions: Omit<IngestOptions, 'follow' | 'signal'>;
   readonly views: readonly string[];
@@ -111,7 +113,7 @@ async function closeOut(stack: Stack, alerts: (waitPending: boolean) => Promise<
     say('dashboards: Grafana provisioning and a preview without Grafana');
     const files = await writeDashboards(stack.config.stateDir, stack.clickhouse);
     say('summary');
-    process.stdout.write(formatSummary({ counts: mart.counts, identities: mart.identities, alerts: round.rules, notified: round.sent, ...files }));
+    process.stdout.write(formatSummary({ counts: mart.counts, identities: mart.identities, alerts: round.rules, notified: round.sent, notifiedTo: stack.notifiedTo, ...files }));
     const failed = mart.identities.filter((identity) => !identity.holds);
     if (failed.length > 0) throw new UserError(`the counts do not reconcile: ${failed.map((identity) => identity.detail).join('; ')}`);
   } finally {
@@ -159,6 +161,7 @@ async function runDemo(flags: DemoFlags, command: Command): Promise<void> {
       logger,
       db,
       clickhouse,
+      notifiedTo: notifier.destination,
       produceOptions: { entities: ENTITIES, topics, partitions: config.kafka.partitions, batchSize: 1000, pollMs: 200, fromScratch: false, keyring: keyringFrom(config.pii), wait: true },
       ingestOptions: { topics, partitions: config.kafka.partitions, groupId: 'piccha-ingest', maxBatchRows: 10_000, maxBatchMs: 1000, deadlineMs: 120_000 },
       views: refreshableViews(migrations),

@@ -42,7 +42,7 @@ async function logDuplicates(at: Date, percentages: Record<string, number>): Pro
 
 let stateFile = '';
 let fast: TelegramClient;
-const notifier = (): Notifier => ({ send: (text) => fast.sendMessage(text) });
+const notifier = (): Notifier => ({ send: (text) => fast.sendMessage(text), destination: 'sent to Telegram' });
 const check = (now: Date, state = new AlertStateFile(stateFile)) =>
   runCheck({ clickhouse, rules: [duplicatesRule], state, notifier: notifier(), now, grafanaUrl: 'http://grafana.local', logger });
 
