@@ -31,6 +31,8 @@ export interface ProduceOptions {
   readonly keyring: PiiKeyring;
   /** Wait for another producer of the same topics to finish instead of refusing. */
   readonly wait?: boolean;
+  /** Named in the leases it holds, for whoever is refused or waits (default `piccha produce`). */
+  readonly command?: string;
   readonly leaseTtlMs?: number;
   /** How long MongoDB or Kafka may stay unreachable mid-run before the run gives up (default 120 s). */
   readonly deadlineMs?: number;
@@ -255,7 +257,7 @@ async function retryingOutages<T>(run: Run, attempt: () => Promise<T>): Promise<
 
 /** A replay: every stored document appended to the outbox again, with writers held off meanwhile. */
 async function enqueueEverything(db: Db, entities: readonly Entity[], batchSize: number, options: ProduceOptions): Promise<void> {
-  const writers = await Lease.acquire(db, WRITER_LEASE, { command: 'piccha produce --from-scratch', wait: true, signal: options.signal, onWaiting: options.onWaiting });
+  const writers = await Lease.acquire(db, WRITER_LEASE, { command: `${options.command ?? 'piccha produce'} --from-scratch`, wait: true, signal: options.signal, onWaiting: options.onWaiting });
   try {
     for (const entity of entities) {
       let batch: Document[] = [];
@@ -295,7 +297,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
   try {
     for (const entity of options.entities) {
       const name = `produce ${options.topics.entities[entity]}`;
-      leases.set(entity, await Lease.acquire(db, name, { command: 'piccha produce', wait: options.wait, ttlMs: options.leaseTtlMs, signal: options.signal, onWaiting: options.onWaiting }));
+      leases.set(entity, await Lease.acquire(db, name, { command: options.command ?? 'piccha produce', wait: options.wait, ttlMs: options.leaseTtlMs, signal: options.signal, onWaiting: options.onWaiting }));
     }
     if (options.fromScratch) await enqueueEverything(db, options.entities, options.batchSize, options);
     await producer.connect();

@@ -475,11 +475,12 @@ describe('produce: MongoDB → Kafka', () => {
     const s = setup();
     await generate(s, 'none', 30);
     const controller = new AbortController();
-    const first = produce(s.db, kafka, options(s, { follow: true, signal: controller.signal }), quietLogger);
+    // As `demo --follow` runs it: the refusal must name the demo, not a `piccha produce` nobody started.
+    const first = produce(s.db, kafka, options(s, { follow: true, signal: controller.signal, command: 'piccha demo --follow' }), quietLogger);
     await until(async () => (await readAll(kafka, [s.topics.entities.purchases])).length === 30, 'the first producer');
     const second = await runCli(['produce'], testEnv(s.env));
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`^piccha: produce ${s.topics.entities.stores.replaceAll('.', '\\.')} is held by \`piccha produce\` \\(pid ${process.pid} on [^)]+\\); stop it first, or wait with --wait\\n$`));
+    expect(second.stderr).toMatch(new RegExp(`^piccha: produce ${s.topics.entities.stores.replaceAll('.', '\\.')} is held by \`piccha demo --follow\` \\(pid ${process.pid} on [^)]+\\); stop it first, or wait with --wait\\n$`));
     const waiting = runCli(['produce', '--wait'], testEnv(s.env));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     controller.abort();

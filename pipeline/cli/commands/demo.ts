@@ -162,7 +162,7 @@ async function runDemo(flags: DemoFlags, command: Command): Promise<void> {
       db,
       clickhouse,
       notifiedTo: notifier.destination,
-      produceOptions: { entities: ENTITIES, topics, partitions: config.kafka.partitions, batchSize: 1000, pollMs: 200, fromScratch: false, keyring: keyringFrom(config.pii), wait: true },
+      produceOptions: { entities: ENTITIES, topics, partitions: config.kafka.partitions, batchSize: 1000, pollMs: 200, fromScratch: false, keyring: keyringFrom(config.pii), wait: true, command: flags.follow === true ? 'piccha demo --follow' : 'piccha demo' },
       ingestOptions: { topics, partitions: config.kafka.partitions, groupId: 'piccha-ingest', maxBatchRows: 10_000, maxBatchMs: 1000, deadlineMs: 120_000 },
       views: refreshableViews(migrations),
     };
