@@ -3,8 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 /** Reads KEY=value lines (blank lines and # comments allowed); a missing file is empty. */
 export function readEnvFile(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // Node's own message (EISDIR, EACCES) does not say which file.
+    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
   const values: Record<string, string> = {};
-  for (const [index, raw] of readFileSync(path, 'utf8').split('\n').entries()) {
+  for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');

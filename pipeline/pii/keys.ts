@@ -48,7 +48,7 @@ export function keyringFrom(env: NodeJS.ProcessEnv): PiiKeyring {
   const indexKey = decodeKey(indexText);
   if (indexText === '') problems.push(`${INDEX_KEY_VARIABLE} is not set (create it with \`piccha pii keygen\`)`);
   else if (indexKey === undefined) problems.push(`${INDEX_KEY_VARIABLE} must be ${KEY_BYTES} bytes in URL-safe base64`);
-  if (problems.length > 0 || keys.length === 0 || indexKey === undefined) throw new ConfigError(`invalid PII keys: ${problems.join('; ')}`);
+  if (problems.length > 0 || keys.length === 0 || indexKey === undefined) throw new ConfigError(`invalid PII keys: ${problems.join('; ')} (read from the environment, else from pii.env in the state folder)`);
   return keyringOf(keys, indexKey);
 }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatEnvFile, readEnvFile } from '../../pipeline/config/env-file.js';
@@ -19,6 +19,14 @@ describe('env files', () => {
     const path = join(dir.path, 'bad.env');
     writeFileSync(path, 'A=1\nnot a pair\n');
     expect(() => readEnvFile(path)).toThrow(`${path}:2: expected KEY=value`);
+    dir.remove();
+  });
+
+  it('names the file it cannot read (a folder where the file should be)', () => {
+    const dir = makeTempDir('env');
+    const path = join(dir.path, 'pii.env');
+    mkdirSync(path);
+    expect(() => readEnvFile(path)).toThrow(`cannot read ${path}: EISDIR`);
     dir.remove();
   });
 });
