@@ -15,7 +15,7 @@ export function wholeNumber(flag: string, min = 0, max = Number.MAX_SAFE_INTEGER
 }
 
 /**
- * Refuses flags that mean something only beside `companion` (`--follow`, `--watch`) when they are
+ * Refuses flags that mean something only beside `companion` (`--follow`, `--watch`, `--out`) when they are
  * given on the command line without it: ignoring them without a word would let a user believe
  * that, say, a deadline is in force.
  */
@@ -26,7 +26,9 @@ export function refuseWithout(command: Command, companion: string, flags: readon
     return option;
   };
   const options = flags.map(optionNamed);
-  if (command.getOptionValue(optionNamed(companion).attributeName()) === true) return;
+  // A switch (`--follow`) or an option with a value (`--out DIR`).
+  const companionValue: unknown = command.getOptionValue(optionNamed(companion).attributeName());
+  if (companionValue !== undefined && companionValue !== false) return;
   const given = options.filter((option) => command.getOptionValueSource(option.attributeName()) === 'cli').map((option) => option.long);
   if (given.length === 0) return;
   const names = given.length === 1 ? given[0] : `${given.slice(0, -1).join(', ')} and ${given.at(-1)}`;

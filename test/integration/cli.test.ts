@@ -47,7 +47,7 @@ describe('piccha CLI', () => {
     expect(result.stderr).not.toContain('topsecret');
   });
 
-  it('refuses flags that mean something only with --follow or --watch when it is absent, before touching any service', async () => {
+  it('refuses flags that mean something only with --follow, --watch or --out when it is absent, before touching any service', async () => {
     const state = makeTempDir('cli');
     const cases: [string[], string][] = [
       [['refresh', '--poll-ms', '100'], '--poll-ms applies only with --follow'],
@@ -57,6 +57,7 @@ describe('piccha CLI', () => {
       [['demo', '--refresh-seconds', '5'], '--refresh-seconds applies only with --follow'],
       [['demo', '--rate', '5', '--refresh-seconds', '5', '--purchases', '10'], '--rate and --refresh-seconds apply only with --follow'],
       [['alerts', 'check', '--interval', '5'], '--interval applies only with --watch'],
+      [['generate', '--force', '--purchases', '1'], '--force applies only with --out'],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, { PICCHA_STATE_DIR: state.path })));
     state.remove();

@@ -9,7 +9,7 @@ import { prepareOutputFolder } from '../../generate/output-folder.js';
 import { filesSink, GENERATED_NAMES, mongoSink, ndjsonSink, type DocumentSink } from '../../generate/sinks.js';
 import { connectMongo } from '../../mongo/client.js';
 import { createProgress } from '../../progress/progress.js';
-import { wholeNumber } from '../arguments.js';
+import { refuseWithout, wholeNumber } from '../arguments.js';
 import { commandContext } from '../context.js';
 import { formatRows } from '../output.js';
 
@@ -76,6 +76,7 @@ export function generateCommand(): Command {
     .option('--force', 'with --out: first remove what an earlier run wrote there')
     .addHelpText('after', `\nDefects:\n${DEFECT_KINDS.map((kind) => `  ${kind.padEnd(18)} ${DEFECT_DESCRIPTIONS[kind]}`).join('\n')}\n`)
     .action(async (flags: GenerateFlags) => {
+      refuseWithout(command, '--out', ['--force']);
       const { config } = commandContext();
       const profile = DIRTY_PROFILES[flags.dirty] ?? { rates: {}, maxCopies: 1 };
       const maxCopies = flags.maxCopies ?? profile.maxCopies;
