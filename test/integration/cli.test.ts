@@ -67,6 +67,24 @@ describe('piccha CLI', () => {
     }
   });
 
+  it('states the ingest flags\' bounds as --help does', async () => {
+    const state = makeTempDir('cli');
+    const cases: [string[], string][] = [
+      [['ingest', '--consumers', '0'], '--consumers takes a whole number from 1 to 32, got "0"'],
+      [['ingest', '--consumers', '33'], '--consumers takes a whole number from 1 to 32, got "33"'],
+      [['ingest', '--max-batch-rows', '200001'], '--max-batch-rows takes a whole number from 1 to 200000, got "200001"'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, { PICCHA_STATE_DIR: state.path })));
+    state.remove();
+    for (const [index, result] of results.entries()) {
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(`piccha: ${cases[index]?.[1]}`);
+    }
+    const help = await runCli(['ingest', '--help']);
+    expect(help.stdout).toContain('(1–32)');
+    expect(help.stdout).toContain('(1–200000)');
+  });
+
   it('reports a SQL error in one line', async () => {
     const state = makeTempDir('cli');
     const result = await runCli(['sql', 'SELECT * FROM no_such_table'], { PICCHA_STATE_DIR: state.path });

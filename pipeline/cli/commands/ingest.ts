@@ -59,13 +59,11 @@ export function ingestCommand(): Command {
     .description('consume the entity topics and the dead-letter topic into ClickHouse RAW (piccha_raw), batched, each message exactly once')
     .option('--follow', 'keep consuming until SIGTERM or SIGINT, then flush, commit and exit 0')
     .option('--group <name>', 'the Kafka consumer group; processes in one group share the partitions', 'piccha-ingest')
-    .option('--max-batch-rows <n>', `a flush is due once this many messages wait (1–${MAX_BATCH_ROWS})`, wholeNumber('--max-batch-rows', 1), DEFAULT_MAX_BATCH_ROWS)
+    .option('--max-batch-rows <n>', `a flush is due once this many messages wait (1–${MAX_BATCH_ROWS})`, wholeNumber('--max-batch-rows', 1, MAX_BATCH_ROWS), DEFAULT_MAX_BATCH_ROWS)
     .option('--max-batch-ms <n>', 'the longest a message waits for its batch to fill', wholeNumber('--max-batch-ms', 1), 1000)
-    .option('--consumers <n>', `group members in this process (1–${MAX_CONSUMERS}): each fetches from Kafka while the others' inserts run`, wholeNumber('--consumers', 1), DEFAULT_CONSUMERS)
+    .option('--consumers <n>', `group members in this process (1–${MAX_CONSUMERS}): each fetches from Kafka while the others' inserts run`, wholeNumber('--consumers', 1, MAX_CONSUMERS), DEFAULT_CONSUMERS)
     .option('--deadline-ms <n>', 'give up (exit non-zero) once Kafka or ClickHouse has been unreachable this long', wholeNumber('--deadline-ms', 1), 120_000)
     .action(async (flags: IngestFlags) => {
-      if (flags.maxBatchRows > MAX_BATCH_ROWS) throw new UserError(`--max-batch-rows takes at most ${MAX_BATCH_ROWS}, got ${flags.maxBatchRows}`);
-      if (flags.consumers > MAX_CONSUMERS) throw new UserError(`--consumers takes at most ${MAX_CONSUMERS}, got ${flags.consumers}`);
       const { config, logger } = commandContext();
       const clickhouse = openClickHouse(config.clickhouse);
       const controller = new AbortController();
