@@ -227,6 +227,6 @@ describe('piccha CLI', () => {
     state.remove();
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('not started');
-    expect(result.stderr).toMatch(/^piccha: Kafka broker, MongoDB protocol \(FerretDB\), ClickHouse \(embedded engine, HTTP\): not started, not started, not started\n$/);
+    expect(result.stderr).toMatch(/^piccha: Kafka broker: not started; MongoDB protocol \(FerretDB\): not started; ClickHouse \(embedded engine, HTTP\): not started\n$/);
   });
 });

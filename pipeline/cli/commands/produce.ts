@@ -25,7 +25,7 @@ interface ProduceFlags {
 
 export function produceCommand(): Command {
   return new Command('produce')
-    .description('stream stores, products, customers and purchases from MongoDB to Kafka, PII protected: a snapshot, then what changed')
+    .description('stream stores, products, customers and purchases from MongoDB to Kafka, PII protected: every version written since the last run (from the outbox), then, with --follow, each new one as it is written')
     .option('--follow', 'keep polling for new and changed documents until interrupted')
     .option('--from-scratch', 'forget the checkpoints and send everything again')
     .option('--entities <names...>', `only these collections (${ENTITIES.join(', ')})`, [...ENTITIES])

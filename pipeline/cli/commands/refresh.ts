@@ -60,7 +60,7 @@ export function refreshCommand(): Command {
             },
             logger,
           );
-          process.stdout.write(`${refreshes} refreshes of ${views.length} views in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+          process.stdout.write(`${refreshes} refresh${refreshes === 1 ? '' : 'es'} of ${views.length} views in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
         } catch (error) {
           if (error instanceof DeadlineExceeded) throw new UserError(`refresh --follow gave up: ClickHouse (${clickhouse.description}) ${error.message}`, { cause: error });
           throw error;

@@ -45,7 +45,7 @@ export function servicesCommand(): Command {
       const statuses = await servicesStatus(serviceContext(commandContext()));
       printStatuses(statuses);
       const down = statuses.filter((status) => status.state !== 'answering');
-      if (down.length > 0) throw new UserError(`${down.map((status) => status.title).join(', ')}: ${down.map((status) => status.state).join(', ')}`);
+      if (down.length > 0) throw new UserError(down.map((status) => `${status.title}: ${status.state}`).join('; '));
     });
 
   return services;
