@@ -253,6 +253,9 @@ describe('produce: MongoDB → Kafka', () => {
     expect(right.stdout).toBe('new.customer@piccha.ru\n');
     const moved = await runCli(['pii', 'decrypt', token, '--entity', 'customers', '--source-id', 'new-customer', '--field', 'phone'], rotatedEnv);
     expect(moved.code).toBe(1);
+    const truncated = await runCli(['pii', 'decrypt', token.slice(0, token.lastIndexOf('.')), ...at], rotatedEnv);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toBe('piccha: a malformed protected value: expected pii2.<email or phone>.<key id>.<nonce>.<ciphertext and tag>, the parts in URL-safe base64\n');
     const message = await runCli(['pii', 'decrypt', JSON.stringify(fresh)], rotatedEnv);
     expect(JSON.parse(message.stdout)).toMatchObject({ source_id: 'new-customer', document: { email: 'new.customer@piccha.ru', phone: '+79160001122' } });
     await s.db.dropDatabase();

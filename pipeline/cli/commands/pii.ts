@@ -64,7 +64,7 @@ export function piiCommand(): Command {
         try {
           parsed = JSON.parse(input);
         } catch {
-          throw new UserError('expected a protected value (pii2.…) or a JSON message');
+          throw new UserError(/^pii2\./.test(input) ? 'a malformed protected value: expected pii2.<email or phone>.<key id>.<nonce>.<ciphertext and tag>, the parts in URL-safe base64' : 'expected a protected value (pii2.…) or a JSON message');
         }
         process.stdout.write(`${JSON.stringify(revealMessage(parsed, keyring), null, 2)}\n`);
       } catch (error) {
