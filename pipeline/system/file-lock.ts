@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { processAlive } from './processes.js';
+import { processAlive, startTimeOf } from './processes.js';
 
 /**
  * What tryLockFile got: the lock (`release` lets it go), the pid of the live process that holds
@@ -53,16 +53,6 @@ interface Entry {
   readonly id: string;
   /** Undefined when the file holds no holder (yet). */
   readonly holder: Holder | undefined;
-}
-
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command's last ')': state is field 3, starttime field 22.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 function parseHolder(raw: string): Holder | undefined {
