@@ -5,9 +5,7 @@
  * instead of being stored rounded or dropped downstream as unreadable.
  */
 export function inexactNumber(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'number') {
-    return Math.abs(value) > Number.MAX_SAFE_INTEGER ? `field ${path === '' ? '(the document)' : path}: a number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 − 1) is not kept exactly; send it as a string` : undefined;
-  }
+  if (typeof value === 'number') return inexactNumberAt(value, path);
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
       const found = inexactNumber(item, `${path}[${index}]`);
@@ -22,4 +20,9 @@ export function inexactNumber(value: unknown, path = ''): string | undefined {
     if (found) return found;
   }
   return undefined;
+}
+
+/** The refusal for one number found at `path`, for a caller that walks the document itself. */
+export function inexactNumberAt(value: number, path: string): string | undefined {
+  return Math.abs(value) > Number.MAX_SAFE_INTEGER ? `field ${path === '' ? '(the document)' : path}: a number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 − 1) is not kept exactly; send it as a string` : undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BSON } from 'mongodb';
 import { BUSINESS_KEYS, businessKeyOf, SOURCE_ID, type Document } from '../entities/entities.js';
-import { inexactNumber } from '../entities/exact-numbers.js';
+import { inexactNumberAt } from '../entities/exact-numbers.js';
 import { MAX_DOCUMENT_TEXT_BYTES, type SourceText } from './sources.js';
 
 export type Validated = { ok: true; document: Document } | { ok: false; reason: string };
@@ -21,14 +21,16 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
  * The first field name MongoDB would refuse or misread: one starting with `$` (an operator),
  * holding a `.` (a path) or a NUL (it ends a BSON name). Such a document is rejected rather
  * than renamed: the operational store keeps what the tills sent, or nothing. Too deep a
- * document is refused too.
+ * document is refused too, and one holding a number a double cannot keep exactly (checked in
+ * the same walk: every document passes here).
  */
-function badFieldName(value: unknown, path: string, depth = 1): string | undefined {
+function unstorable(value: unknown, path: string, depth = 1): string | undefined {
+  if (typeof value === 'number') return inexactNumberAt(value, path);
   if (typeof value !== 'object' || value === null) return undefined;
   if (depth > MAX_NESTING) return `nested deeper than MongoDB's ${MAX_NESTING} levels at ${path}`;
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
-      const bad = badFieldName(item, `${path}[${index}]`, depth + 1);
+      const bad = unstorable(item, `${path}[${index}]`, depth + 1);
       if (bad) return bad;
     }
     return undefined;
@@ -38,7 +40,7 @@ function badFieldName(value: unknown, path: string, depth = 1): string | undefin
     if (name.startsWith('$')) return `field ${at} starts with $ (MongoDB operator syntax)`;
     if (name.includes('.')) return `field ${at} contains a dot (MongoDB path syntax)`;
     if (name.includes('\0')) return `field ${at} contains a NUL character`;
-    const bad = badFieldName(item, path === '' ? name : `${path}.${name}`, depth + 1);
+    const bad = unstorable(item, path === '' ? name : `${path}.${name}`, depth + 1);
     if (bad) return bad;
   }
   return undefined;
@@ -89,10 +91,8 @@ export function validateDocument(source: Pick<SourceText, 'entity' | 'file' | 'l
     return { ok: false, reason: `expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : typeof parsed}` };
   }
   const document = parsed as Document;
-  const badName = badFieldName(document, '');
-  if (badName) return { ok: false, reason: badName };
-  const inexact = inexactNumber(document);
-  if (inexact) return { ok: false, reason: inexact };
+  const refusal = unstorable(document, '');
+  if (refusal) return { ok: false, reason: refusal };
   if (businessKeyOf(entity, document) === undefined) {
     return { ok: false, reason: `missing business key ${BUSINESS_KEYS[entity]}` };
   }
