@@ -39,9 +39,17 @@ export function registerSecrets(values: Readonly<Record<string, string | undefin
   for (const secret of secretsOf(values)) registered.add(secret);
 }
 
-/** Every secret known now: the environment's and those registered, longest first (a secret may contain another). */
+let known: { readonly source: string; readonly secrets: string[] } | undefined;
+
+/**
+ * Every secret known now: the environment's and those registered, longest first (a secret may
+ * contain another). The logger asks for each line, so the list is rebuilt only when the variables
+ * or the registered secrets changed.
+ */
 export function knownSecrets(): string[] {
-  return [...new Set([...secretsOf(process.env), ...registered])].sort((a, b) => b.length - a.length);
+  const source = [...[...SECRET_VARIABLES, ...URL_VARIABLES].map((name) => process.env[name] ?? ''), registered.size].join('\0');
+  if (known?.source !== source) known = { source, secrets: [...new Set([...secretsOf(process.env), ...registered])].sort((a, b) => b.length - a.length) };
+  return known.secrets;
 }
 
 /**
