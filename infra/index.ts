@@ -118,9 +118,9 @@ const martRefresh = new PipelineJob('mart-refresh', {
   environment: { ...logging, ...clickhouseEnv },
 }, { dependsOn: migrate.succeeded });
 
-// Grafana's alerting notifies Telegram itself; with it off, the pipeline's evaluator does.
 /** The image's state folder (Dockerfile: PICCHA_STATE_DIR, created and owned by user node). */
 const IMAGE_STATE_DIR = '/home/node/.piccha';
+// Grafana's alerting notifies Telegram itself; with it off, the pipeline's evaluator does.
 const alertEvaluator = settings.grafana.alerting
   ? undefined
   : new PipelineJob('alert-evaluator', {
