@@ -1,14 +1,15 @@
-import type { Admin } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { ClickHouse } from '../clickhouse/clickhouse.js';
 import { ENTITIES, type Entity } from '../entities/entities.js';
+import { readToEnd } from '../kafka/read-to-end.js';
 import type { TopicNames } from '../produce/topics.js';
 
 /** One entity's count at every stage of the pipeline, for one stack (a MongoDB database and its topics). */
 export interface EntityStages {
   /** Documents in the MongoDB collection. */
   readonly mongo: number;
-  /** Messages on the entity's topic (every version, re-sends after a producer restart included). */
+  /** Messages on the entity's topic, as a consumer reads them (every version, re-sends after a producer restart included). */
   readonly kafka: number;
   /** The producer's dead letters of the entity, as RAW received them from the dead-letter topic. */
   readonly deadLettered: number;
@@ -41,16 +42,9 @@ export interface StageCounts {
 
 export interface StackHandles {
   readonly db: Db;
-  readonly admin: Admin;
+  readonly kafka: Kafka;
   readonly clickhouse: ClickHouse;
   readonly topics: TopicNames;
-}
-
-async function topicMessages(admin: Admin, topic: string): Promise<number> {
-  const existing = await admin.listTopics();
-  if (!existing.includes(topic)) return 0;
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
 }
 
 type Counted = Record<string, string | number>;
@@ -67,7 +61,7 @@ const num = (row: Counted | undefined, column: string) => Number(row?.[column] ?
  * topic prefixes): every ClickHouse count is narrowed to this stack's topics, except
  * duplicates_log, which has one row per entity for the whole ClickHouse.
  */
-export async function measureStages({ db, admin, clickhouse, topics }: StackHandles): Promise<StageCounts> {
+export async function measureStages({ db, kafka, clickhouse, topics }: StackHandles): Promise<StageCounts> {
   const entityTopics = ENTITIES.map((entity) => topics.entities[entity]);
   const params: Record<string, unknown> = { topics: entityTopics, dlq: topics.deadLetter, ...Object.fromEntries(ENTITIES.map((entity) => [`topic_${entity}`, topics.entities[entity]])) };
   const ours = '(has({topics:Array(String)}, kafka_topic) OR kafka_topic = {dlq:String})';
@@ -100,7 +94,8 @@ export async function measureStages({ db, admin, clickhouse, topics }: StackHand
     clickhouse.query<Counted>('SELECT toString(entity) AS entity, argMax(duplicate_percentage, timestamp) AS percent FROM piccha_mart.duplicates_log GROUP BY entity'),
     clickhouse.query<Counted>(`SELECT sum(rows) AS rows FROM (${otherParts.join(' UNION ALL ')})`, params),
   ]);
-  const kafka = await Promise.all(entityTopics.map((topic) => topicMessages(admin, topic)));
+  // Read, not taken from offsets: a transaction's commit marker takes an offset too.
+  const onTopics = await readToEnd(kafka, [...entityTopics, topics.deadLetter], { groupPrefix: 'piccha-demo-count' });
   const mongo = await Promise.all(ENTITIES.map((entity) => db.collection(entity).countDocuments()));
   const rawOf = byEntity(raw);
   const martOf = byEntity(mart);
@@ -115,7 +110,7 @@ export async function measureStages({ db, admin, clickhouse, topics }: StackHand
         entity,
         {
           mongo: mongo[index] ?? 0,
-          kafka: kafka[index] ?? 0,
+          kafka: onTopics.get(topics.entities[entity]) ?? 0,
           deadLettered: num(refusedOf.get(entity), 'dead_lettered'),
           raw: num(rawOf.get(entity), 'rows'),
           refusedByIngest: num(refusedOf.get(entity), 'by_ingest'),
@@ -137,7 +132,7 @@ export async function measureStages({ db, admin, clickhouse, topics }: StackHand
   }
   return {
     entities,
-    deadLetterTopic: { kafka: await topicMessages(admin, topics.deadLetter), raw: deadLetterRaw },
+    deadLetterTopic: { kafka: onTopics.get(topics.deadLetter) ?? 0, raw: deadLetterRaw },
     otherTopicsMessages: num(others[0], 'rows'),
     revenueKopecks: { purchases: num(revenue[0], 'purchases'), items: num(revenue[0], 'items') },
     duplicatePercent,

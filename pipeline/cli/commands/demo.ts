@@ -102,23 +102,17 @@ async function ingestAll(stack: Stack): Promise<void> {
 /** Waits for the MART, evaluates the alerts, writes the dashboards, prints the summary; throws when the counts do not reconcile. */
 async function closeOut(stack: Stack, alerts: (waitPending: boolean) => Promise<AlertRound>): Promise<void> {
   say('MART: refresh until it holds everything ingested');
-  const admin = createKafka(stack.config.kafka, stack.logger).admin();
-  await admin.connect();
-  try {
-    const handles = { db: stack.db, admin, clickhouse: stack.clickhouse, topics: stack.produceOptions.topics };
-    const mart = await refreshUntilComplete(handles, stack.views, MART_DEADLINE_MS);
-    process.stdout.write(`${mart.refreshes} refresh(es) of ${stack.views.length} views\n`);
-    say('alerts (the rules of `piccha alerts check`)');
-    const round = await alerts(true);
-    say('dashboards: Grafana provisioning and a preview without Grafana');
-    const files = await writeDashboards(stack.config.stateDir, stack.clickhouse);
-    say('summary');
-    process.stdout.write(formatSummary({ counts: mart.counts, identities: mart.identities, alerts: round.rules, notified: round.sent, notifiedTo: stack.notifiedTo, ...files }));
-    const failed = mart.identities.filter((identity) => !identity.holds);
-    if (failed.length > 0) throw new UserError(`the counts do not reconcile: ${failed.map((identity) => identity.detail).join('; ')}`);
-  } finally {
-    await admin.disconnect();
-  }
+  const handles = { db: stack.db, kafka: createKafka(stack.config.kafka, stack.logger), clickhouse: stack.clickhouse, topics: stack.produceOptions.topics };
+  const mart = await refreshUntilComplete(handles, stack.views, MART_DEADLINE_MS);
+  process.stdout.write(`${mart.refreshes} refresh(es) of ${stack.views.length} views\n`);
+  say('alerts (the rules of `piccha alerts check`)');
+  const round = await alerts(true);
+  say('dashboards: Grafana provisioning and a preview without Grafana');
+  const files = await writeDashboards(stack.config.stateDir, stack.clickhouse);
+  say('summary');
+  process.stdout.write(formatSummary({ counts: mart.counts, identities: mart.identities, alerts: round.rules, notified: round.sent, notifiedTo: stack.notifiedTo, ...files }));
+  const failed = mart.identities.filter((identity) => !identity.holds);
+  if (failed.length > 0) throw new UserError(`the counts do not reconcile: ${failed.map((identity) => identity.detail).join('; ')}`);
 }
 
 async function runDemo(flags: DemoFlags, command: Command): Promise<void> {
