@@ -187,6 +187,16 @@ export async function ingest(kafka: Kafka, clickhouse: ClickHouse, options: Inge
       if (!event.payload.restart) failure.error ??= kafkaSetup(event.payload.error);
     });
     const abandoned = () => rebalancing || failure.error !== undefined;
+    // A batch whose records are all filtered out (the commit marker of a producer's transaction
+    // fetched on its own, an aborted transaction) never reaches eachBatch: its offsets are
+    // committed here, or a partition that ends with one would never count as read. Every batch
+    // before it in its partition was written and committed already (eachBatch waits for that).
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      const { topic, partition, batchSize, lastOffset, highWatermark } = event.payload;
+      if (batchSize !== 0 || abandoned()) return;
+      lags.set(`${topic}/${partition}`, Math.max(0, Number(highWatermark) - Number(lastOffset) - 1));
+      consumer.commitOffsets([{ topic, partition, offset: String(Number(lastOffset) + 1) }]).catch((error: unknown) => logger.info({ error: (error as Error).message }, 'offset commit past filtered records refused (a rebalance); they are filtered again'));
+    });
 
     // One flush at a time, of everything that is waiting when it starts.
     let waiting: Waiting[] = [];

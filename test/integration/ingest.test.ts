@@ -10,6 +10,8 @@ import { PLAINTEXT_REMOVED } from '../../pipeline/ingest/raw-tables.js';
 import { ingest } from '../../pipeline/ingest/ingest.js';
 import { ENTITY_TABLES, INGEST_TABLES, PURCHASE_ITEMS, REJECTED_TABLE } from '../../pipeline/ingest/raw-tables.js';
 import { createKafka } from '../../pipeline/kafka/client.js';
+import { FencedSender } from '../../pipeline/produce/fenced-sender.js';
+import { PRODUCER_CONFIG, SEND_SETTINGS, transactionalIdOf } from '../../pipeline/produce/producer.js';
 import { connectMongo, type MongoConnection } from '../../pipeline/mongo/client.js';
 import { blindIndex } from '../../pipeline/pii/cipher.js';
 import { keyringFrom } from '../../pipeline/pii/keys.js';
@@ -348,6 +350,40 @@ describe('ingest: Kafka → ClickHouse RAW', () => {
     expect(outcome).not.toBe('still running');
     expect((outcome as CliResult).code).toBe(0);
     await withClickHouse(async (clickhouse) => expect((await purchaseTotals(clickhouse, flow)).offsets).toBe(kept));
+  }, 120_000);
+
+  it("without --follow, a partition that ends with an aborted transaction (a fenced producer's batch) does not keep it waiting, and nothing of that batch lands", async () => {
+    const flow = newFlow(connection.client);
+    await generateLoadProduce(flow, kafka, { stores: 3, products: 3, customers: 3, purchases: 40 });
+    const topic = flow.topics.entities.purchases;
+    const group = ['--group', `${flow.prefix}-fenced`];
+    const rejectedRows = (clickhouse: ClickHouse) => clickhouse.query(`SELECT 1 FROM ${REJECTED_TABLE} WHERE kafka_topic = {topic:String}`, { topic });
+    const first = await cli(flow, ['ingest', ...group]);
+    expect(first.code, first.stderr).toBe(0);
+    const before = await withClickHouse(async (clickhouse) => ({ totals: await purchaseTotals(clickhouse, flow), rejected: (await rejectedRows(clickhouse)).length }));
+    expect(before.totals.rows).toBe(40);
+
+    // A producer that lost its place: its batch reached the broker, then its successor started
+    // and aborted it. The partition now ends with records no consumer ever reads (the aborted
+    // batch and its abort marker), fetched on their own by the group's next run.
+    const zombie = kafka.producer({ ...PRODUCER_CONFIG, transactionalId: transactionalIdOf(topic) });
+    await zombie.connect();
+    const successor = new FencedSender(kafka, { transactionalId: transactionalIdOf(topic), config: PRODUCER_CONFIG, sendSettings: SEND_SETTINGS });
+    try {
+      const open = await zombie.transaction();
+      await open.sendBatch({ topicMessages: [{ topic, messages: [{ key: 'late', value: '{"not": "read"}', partition: 0 }] }], ...SEND_SETTINGS });
+      await successor.start();
+    } finally {
+      await Promise.all([zombie.disconnect(), successor.close()]);
+    }
+
+    const running = startCli(['ingest', ...group], testEnv({ ...flow.env, CLICKHOUSE_DATA_PATH: dataPath }));
+    const outcome = await Promise.race([running.result, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000))]);
+    if (outcome === 'still running') running.kill('SIGKILL');
+    expect(outcome).not.toBe('still running');
+    expect((outcome as CliResult).code, (outcome as CliResult).stderr).toBe(0);
+    const after = await withClickHouse(async (clickhouse) => ({ totals: await purchaseTotals(clickhouse, flow), rejected: (await rejectedRows(clickhouse)).length }));
+    expect(after).toEqual(before);
   }, 120_000);
 
   it('exits non-zero naming Kafka when no broker answers within the deadline, and ClickHouse when it cannot be reached', async () => {
