@@ -64,7 +64,10 @@ export function generateFlowing(db: Db, counts: { stores: number; products: numb
   };
 }
 
-/** Messages on a topic so far: the sum of its partitions' high watermarks (0 before it exists). */
+/**
+ * How far a topic has grown: the sum of its partitions' high watermarks (0 before it exists). A
+ * gauge of progress, not a count: each producer transaction's commit marker takes an offset too.
+ */
 export async function topicMessages(admin: Admin, topic: string): Promise<number> {
   if (!(await admin.listTopics()).includes(topic)) return 0;
   try {
