@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Partitioners, type Kafka, type Message, type ProducerConfig } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type ProducerConfig, type TopicMessages } from 'kafkajs';
 import { MongoServerError, type Db, type ObjectId } from 'mongodb';
 import type { Document, Entity } from '../entities/entities.js';
 import { isKafkaConnectionError, isMongoConnectionError } from '../errors/service-errors.js';
@@ -54,13 +54,14 @@ export type ProduceSummary = Record<Entity, EntityTotals>;
  * The delivery settings: idempotent, one request in flight (order per partition), retried with
  * backoff. The first retry comes soon: a transaction's first send right after the previous
  * commit is answered CONCURRENT_TRANSACTIONS until the broker has written that commit's markers,
- * a few milliseconds (a 300 ms first retry made every batch take 120 ms instead of 20).
+ * a few milliseconds (a 300 ms first retry made every batch take 120 ms instead of 20). kafkajs
+ * gives up after about 20 s of retries; a longer outage is the pass's to wait out (its deadline).
  */
 export const PRODUCER_CONFIG: ProducerConfig = {
   idempotent: true,
   maxInFlightRequests: 1,
   createPartitioner: Partitioners.DefaultPartitioner,
-  retry: { retries: 12, initialRetryTime: 20, maxRetryTime: 30_000 },
+  retry: { retries: 10, initialRetryTime: 20, maxRetryTime: 30_000 },
 };
 /** Acknowledged by every in-sync replica, gzip-compressed. */
 export const SEND_SETTINGS = { acks: -1, compression: CompressionTypes.GZIP } as const;
@@ -85,28 +86,30 @@ interface Run {
 
 /** Sends one batch as a transaction and waits for all in-sync replicas to acknowledge it. */
 async function send(run: Run, entity: Entity, messages: Message[], dead: Message[]): Promise<void> {
-  const topicMessages = [];
+  const topicMessages: TopicMessages[] = [];
   if (messages.length > 0) topicMessages.push({ topic: run.options.topics.entities[entity], messages });
   if (dead.length > 0) topicMessages.push({ topic: run.options.topics.deadLetter, messages: dead });
   if (topicMessages.length === 0) return;
-  const lease = run.leases.get(entity);
   // A producer that lost its lease to another must not send on its behalf. The check cannot
   // cover a send that stalls after it: Kafka's fencing does (fenced-sender.ts).
-  await lease?.assertHeld();
-  try {
-    await senderOf(run, entity).send(topicMessages);
-  } catch (error) {
-    // Fenced while the lease is still ours: the broker expired the transaction, and the pass is
-    // retried; otherwise the lease's loss is what is reported.
-    if (error instanceof ProducerFenced) await lease?.assertHeld();
-    throw error;
-  }
+  await run.leases.get(entity)?.assertHeld();
+  await withSender(run, entity, (sender) => sender.send(topicMessages));
 }
 
-function senderOf(run: Run, entity: Entity): FencedSender {
+/**
+ * Runs `use` with the entity's sender. Fenced by Kafka, it reports the lease's loss if the lease
+ * was lost; fenced while the lease is still ours, it throws ProducerFenced, and the pass is
+ * retried with a new transaction.
+ */
+async function withSender(run: Run, entity: Entity, use: (sender: FencedSender) => Promise<void>): Promise<void> {
   const sender = run.senders.get(entity);
   if (sender === undefined) throw new Error(`no Kafka sender for ${entity}`);
-  return sender;
+  try {
+    await use(sender);
+  } catch (error) {
+    if (error instanceof ProducerFenced) await run.leases.get(entity)?.assertHeld();
+    throw error;
+  }
 }
 
 type LastSent = Pick<CheckpointState, 'last_batch' | 'last_index'>;
@@ -269,7 +272,8 @@ async function retryingOutages<T>(run: Run, attempt: () => Promise<T>): Promise<
       { deadlineMs: run.options.deadlineMs ?? DEFAULT_DEADLINE_MS, initialDelayMs: 200, maxDelayMs: 5000 },
       (error, count) => {
         if (error instanceof ProducerFenced) {
-          run.logger.warn({ attempt: count }, `Kafka aborted a transaction of this producer, which still holds its lease; retrying: ${error.message}`);
+          // The broker expired a transaction, or a producer of the same topics for another MongoDB database started.
+          run.logger.warn({ attempt: count }, `Kafka fenced this producer while it still holds its lease; retrying: ${error.message}`);
           return;
         }
         const service = isMongoOutage(error) ? 'MongoDB' : isKafkaConnectionError(error) ? 'Kafka' : undefined;
@@ -331,7 +335,7 @@ export async function produce(db: Db, kafka: Kafka, options: ProduceOptions, log
     for (const entity of options.entities) senders.set(entity, new FencedSender(kafka, { transactionalId: transactionalIdOf(options.topics.entities[entity]), config: PRODUCER_CONFIG, sendSettings: SEND_SETTINGS }));
     const run: Run = { db, senders, builder, options, leases, logger, summary: Object.fromEntries(options.entities.map((entity) => [entity, { sent: 0, deadLettered: 0, passes: 0 }])) as ProduceSummary };
     // At once, not at the first send: a predecessor's open transaction holds back every consumer of its partitions until it is aborted.
-    for (const sender of senders.values()) await retryingOutages(run, () => sender.start());
+    for (const entity of options.entities) await retryingOutages(run, () => withSender(run, entity, (sender) => sender.start()));
     let lastSent = -1;
     let lastContact = performance.now();
     for (;;) {

@@ -21,7 +21,8 @@ import { normalizeEmail, normalizePhone } from '../../pipeline/pii/normalize.js'
 import { revealDocument, revealMessage } from '../../pipeline/pii/protect.js';
 import { CHECKPOINTS_COLLECTION, type Checkpoint } from '../../pipeline/produce/checkpoints.js';
 import type { DeadLetter, Envelope } from '../../pipeline/produce/envelope.js';
-import { produce, PRODUCER_CONFIG, SEND_SETTINGS, type ProduceOptions } from '../../pipeline/produce/producer.js';
+import { FencedSender, ProducerFenced } from '../../pipeline/produce/fenced-sender.js';
+import { produce, PRODUCER_CONFIG, SEND_SETTINGS, transactionalIdOf, type ProduceOptions } from '../../pipeline/produce/producer.js';
 import { CompressionTypes } from 'kafkajs';
 import { topicNames, type TopicNames } from '../../pipeline/produce/topics.js';
 import { runCli } from '../helpers/cli.js';
@@ -78,6 +79,36 @@ describe('produce: MongoDB → Kafka', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+
+  it('a producer fenced by Kafka while it still holds its lease sends again in a new transaction, which fences the intruder in turn: nothing is lost', async () => {
+    const s = setup();
+    await generate(s, 'none', 100);
+    const controller = new AbortController();
+    const running = produce(s.db, kafka, options(s, { follow: true, signal: controller.signal }), quietLogger);
+    const topic = s.topics.entities.purchases;
+    const sources = async () => new Set((await readAll(kafka, [topic])).map((m) => (JSON.parse(m.value.toString()) as Envelope).source_id));
+    await until(async () => (await sources()).size === 100, 'the snapshot');
+    // Another sender of the topic starts (as a producer for another MongoDB database would): the
+    // running producer's next send is fenced, though its lease is still its own.
+    const intruder = new FencedSender(kafka, { transactionalId: transactionalIdOf(topic), config: PRODUCER_CONFIG, sendSettings: SEND_SETTINGS });
+    try {
+      await intruder.start();
+      const [template] = await s.db.collection<Document>('purchases').find({}, { projection: { _id: 0, _loaded_at: 0, _content_hash: 0 } }).limit(1).toArray();
+      const writer = new MongoDocumentWriter(s.db, { batchSize: 50 });
+      for (let i = 0; i < 20; i++) await writer.write('purchases', { ...template, source_id: `after-fencing-${i}`, purchase_id: `ord-after-fencing-${i}` });
+      await writer.close();
+      await until(async () => (await sources()).size === 120, 'the purchases written after the fencing');
+      await expect(intruder.send([{ topic, messages: [{ key: 'k', value: 'from the intruder' }] }])).rejects.toBeInstanceOf(ProducerFenced);
+    } finally {
+      await intruder.close();
+    }
+    controller.abort();
+    const summary = await running;
+    expect(summary.purchases.sent).toBeGreaterThanOrEqual(120);
+    const read = await sources();
+    expect(read.size).toBe(120);
+    for (let i = 0; i < 20; i++) expect(read.has(`after-fencing-${i}`)).toBe(true);
+  });
 
   it('sends a snapshot, then new and changed documents while following, in order per key; a restart re-sends nothing', async () => {
     const s = setup();
