@@ -11,8 +11,11 @@ export function isMongoConnectionError(error: unknown): boolean {
   return error instanceof Error && /^Mongo(Network|NetworkTimeout|ServerSelection|TopologyClosed|NotConnected|PoolCleared)Error$/.test(error.name);
 }
 
-/** kafkajs's errors for a broker it cannot reach, also when wrapped once its own retries ran out. */
-const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
+/**
+ * kafkajs's errors for a broker it cannot reach, also when wrapped once its own retries ran out;
+ * a coordinator it cannot find (a transaction's, a group's) is a broker gone or still loading.
+ */
+const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound']);
 export function isKafkaConnectionError(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if (KAFKA_CONNECTION_ERRORS.has(current.name)) return true;

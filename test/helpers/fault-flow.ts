@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { DIRTY_PROFILES } from '../../pipeline/generate/defects.js';
 import type { Manifest } from '../../pipeline/generate/manifest.js';
 import { runGeneration } from '../../pipeline/generate/run.js';
+import { readToEnd } from '../../pipeline/kafka/read-to-end.js';
 import { mongoSink, type DocumentSink } from '../../pipeline/generate/sinks.js';
 import { capturingSink, type Generated } from './mart-expectations.js';
 import type { DefectEntry } from '../../pipeline/generate/manifest.js';
@@ -66,9 +67,10 @@ export function generateFlowing(db: Db, counts: { stores: number; products: numb
 
 /**
  * How far a topic has grown: the sum of its partitions' high watermarks (0 before it exists). A
- * gauge of progress, not a count: each producer transaction's commit marker takes an offset too.
+ * gauge of progress, not a count: each producer transaction's commit marker takes an offset too,
+ * so it is never below the messages (`topicMessages` counts them).
  */
-export async function topicMessages(admin: Admin, topic: string): Promise<number> {
+export async function topicOffsets(admin: Admin, topic: string): Promise<number> {
   if (!(await admin.listTopics()).includes(topic)) return 0;
   try {
     return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
@@ -76,6 +78,11 @@ export async function topicMessages(admin: Admin, topic: string): Promise<number
     // Leaders not elected yet, just after the topic was created.
     return 0;
   }
+}
+
+/** The messages on a topic, counted by reading them. */
+export async function topicMessages(kafka: Kafka, topic: string): Promise<number> {
+  return (await readToEnd(kafka, [topic], { groupPrefix: 'test-count' })).get(topic) ?? 0;
 }
 
 /** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */

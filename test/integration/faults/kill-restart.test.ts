@@ -11,7 +11,7 @@ import { Lease, LEASES_COLLECTION } from '../../../pipeline/mongo/lease.js';
 import { generateKeys } from '../../../pipeline/pii/keys.js';
 import { topicNames } from '../../../pipeline/produce/topics.js';
 import { runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
-import { FlowJobs, faultSuiteSize, generateFlowing, topicMessages, waitFor, type FlowingGeneration } from '../../helpers/fault-flow.js';
+import { FlowJobs, faultSuiteSize, generateFlowing, topicOffsets, waitFor, type FlowingGeneration } from '../../helpers/fault-flow.js';
 import { FAULT_CLASSES, recordFault } from '../../helpers/fault-tally.js';
 import { readAll } from '../../helpers/kafka.js';
 import { startLocalServices, type StartedServices } from '../../helpers/local-services.js';
@@ -60,7 +60,7 @@ describe('fault suite: produce and ingest killed while purchases flow', () => {
       waiting.kill('SIGTERM');
       const exit = await waiting.exited;
       expect(exit, waiting.output().stderr).toEqual({ code: 0, signal: null });
-      expect(await topicMessages(admin, topicNames(prefix).entities.stores)).toBe(0);
+      expect(await topicOffsets(admin, topicNames(prefix).entities.stores)).toBe(0);
     } finally {
       await holder.release();
       await db.dropDatabase();
@@ -96,7 +96,7 @@ describe('fault suite: produce and ingest killed while purchases flow', () => {
     let flow: FlowingGeneration | undefined;
     const inKafka = () => {
       flow?.check();
-      return topicMessages(admin, topics.entities.purchases);
+      return topicOffsets(admin, topics.entities.purchases);
     };
     const producing = async (job: CliProcess) => (await db.collection<{ holder: { pid: number } }>(LEASES_COLLECTION).countDocuments({ 'holder.pid': job.pid })) === 4;
     const inRaw = async () => Number((await clickhouse.query<{ n: string }>('SELECT count() AS n FROM piccha_raw.purchases'))[0]?.n);
