@@ -11,10 +11,14 @@ const { KafkaJSProtocolError } = kafkajs;
  */
 export class ProducerFenced extends Error {}
 
-/** The broker's answers to an old epoch: INVALID_PRODUCER_EPOCH (47), and PRODUCER_FENCED (90), which kafkajs 2 does not name. */
-function isFencing(error: unknown): boolean {
+/**
+ * The broker's answers to an old epoch: INVALID_PRODUCER_EPOCH (47), and PRODUCER_FENCED (90),
+ * which kafkajs 2 does not know (it reports "Unknown error code 90"; brokers answer its old
+ * request versions with 47 instead, but a newer one need not).
+ */
+export function isFencing(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (current instanceof KafkaJSProtocolError && (current.type === 'INVALID_PRODUCER_EPOCH' || current.code === 90)) return true;
+    if (current instanceof KafkaJSProtocolError && (current.type === 'INVALID_PRODUCER_EPOCH' || current.message === 'Unknown error code 90')) return true;
     const wrapped = current as Error & { originalError?: unknown };
     current = wrapped.originalError ?? wrapped.cause;
   }
