@@ -16,9 +16,16 @@ export function isMongoConnectionError(error: unknown): boolean {
  * a coordinator it cannot find (a transaction's, a group's) is a broker gone or still loading.
  */
 const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound']);
+/**
+ * A coordinator moved, loading or not there yet (codes 16, 14, 15, in kafkajs's names), as a
+ * broker that restarted answers for a while: a transaction's commit gets them, and kafkajs 2
+ * retries them only under other names than its own.
+ */
+const KAFKA_COORDINATOR_CHANGES = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
 export function isKafkaConnectionError(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
     if (KAFKA_CONNECTION_ERRORS.has(current.name)) return true;
+    if (current.name === 'KafkaJSProtocolError' && KAFKA_COORDINATOR_CHANGES.has((current as Error & { type?: string }).type ?? '')) return true;
     const wrapped = current as Error & { originalError?: unknown };
     current = wrapped.originalError ?? wrapped.cause;
   }
