@@ -22,14 +22,21 @@ const KAFKA_CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConne
  * retries them only under other names than its own.
  */
 const KAFKA_COORDINATOR_CHANGES = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
-export function isKafkaConnectionError(error: unknown): boolean {
+/** Whether the error, or one it wraps (kafkajs's `originalError`, or `cause`; five deep at most), satisfies `test`. */
+export function anyInChain(error: unknown, test: (error: Error) => boolean): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (KAFKA_CONNECTION_ERRORS.has(current.name)) return true;
-    if (current.name === 'KafkaJSProtocolError' && KAFKA_COORDINATOR_CHANGES.has((current as Error & { type?: string }).type ?? '')) return true;
+    if (test(current)) return true;
     const wrapped = current as Error & { originalError?: unknown };
     current = wrapped.originalError ?? wrapped.cause;
   }
   return false;
+}
+
+/** The broker's error type of a kafkajs protocol error (`NOT_COORDINATOR_FOR_GROUP`…), else undefined. */
+export const kafkaProtocolType = (error: Error): string | undefined => (error.name === 'KafkaJSProtocolError' ? (error as Error & { type?: string }).type : undefined);
+
+export function isKafkaConnectionError(error: unknown): boolean {
+  return anyInChain(error, (current) => KAFKA_CONNECTION_ERRORS.has(current.name) || KAFKA_COORDINATOR_CHANGES.has(kafkaProtocolType(current) ?? ''));
 }
 
 /**

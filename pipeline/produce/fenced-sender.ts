@@ -1,8 +1,5 @@
-import kafkajs, { type Kafka, type Producer, type ProducerBatch, type ProducerConfig, type TopicMessages } from 'kafkajs';
-
-// kafkajs is CommonJS and spreads its errors into its exports, which Node's ES module loader
-// cannot name: take them from the default export.
-const { KafkaJSProtocolError } = kafkajs;
+import type { Kafka, Producer, ProducerBatch, ProducerConfig, TopicMessages } from 'kafkajs';
+import { anyInChain, kafkaProtocolType } from '../errors/service-errors.js';
 
 /**
  * Kafka refused the sender's epoch: a newer sender with the same transactional id has started,
@@ -17,12 +14,7 @@ export class ProducerFenced extends Error {}
  * request versions with 47 instead, but a newer one need not).
  */
 export function isFencing(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    if (current instanceof KafkaJSProtocolError && (current.type === 'INVALID_PRODUCER_EPOCH' || current.message === 'Unknown error code 90')) return true;
-    const wrapped = current as Error & { originalError?: unknown };
-    current = wrapped.originalError ?? wrapped.cause;
-  }
-  return false;
+  return anyInChain(error, (current) => kafkaProtocolType(current) === 'INVALID_PRODUCER_EPOCH' || (kafkaProtocolType(current) !== undefined && current.message === 'Unknown error code 90'));
 }
 
 export interface FencedSenderOptions {
