@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
+import { DeadlineExceeded, retryUntilDeadline } from '../system/retry.js';
 
 // kafkajs is CommonJS and spreads its errors into its exports, which Node's ES module loader
 // cannot name: take them from the default export.
@@ -14,13 +15,16 @@ export interface ReadToEndOptions {
 
 /** A topic's offsets, waiting (up to 5 s) for its leaders when it was only just created. */
 async function offsetsOf(admin: Admin, topic: string): Promise<{ partition: number; high: string; low: string }[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      if (attempt >= 50 || !(error instanceof KafkaJSProtocolError) || !error.retriable) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  try {
+    return await retryUntilDeadline(
+      () => admin.fetchTopicOffsets(topic),
+      { deadlineMs: 5000, initialDelayMs: 100, maxDelayMs: 100 },
+      (error) => {
+        if (!(error instanceof KafkaJSProtocolError) || !error.retriable) throw error;
+      },
+    );
+  } catch (error) {
+    throw error instanceof DeadlineExceeded ? error.cause : error;
   }
 }
 
